@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>The public API's error answers, all problem details (request_id is added by the defaults).</summary>
+public static class ApiProblems
+{
+    public static IResult NotFound(string detail) => Results.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+    public static IResult Forbidden(string detail) => Results.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+    public static IResult Conflict(string detail) => Results.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
+
+    /// <summary>422 with the field errors, e.g. {"errors": {"name": ["must not be blank"]}}.</summary>
+    public static IResult Validation(IDictionary<string, string[]> errors) => Results.Problem(
+        "Validation failed: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")),
+        statusCode: StatusCodes.Status422UnprocessableEntity, title: "Validation failed",
+        extensions: new Dictionary<string, object?> { ["errors"] = errors });
+
+    public static IResult Validation(string field, string message) => Validation(new Dictionary<string, string[]> { [field] = [message] });
+}
+
+/// <summary>/api/v1 list envelope.</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, int Total, int Limit, int Offset);
+
+/// <summary>limit (default 50, 1..200) and offset (≥ 0) from the query string.</summary>
+public readonly record struct PageRequest(int Limit, int Offset)
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 200;
+
+    public static bool TryParse(int? limit, int? offset, out PageRequest page, out IResult? error)
+    {
+        page = new PageRequest(limit ?? DefaultLimit, offset ?? 0);
+        error = null;
+        if (page.Limit is < 1 or > MaxLimit) error = ApiProblems.Validation("limit", $"must be between 1 and {MaxLimit}");
+        else if (page.Offset < 0) error = ApiProblems.Validation("offset", "must be 0 or more");
+        return error is null;
+    }
+}

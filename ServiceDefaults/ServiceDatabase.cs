@@ -1,0 +1,101 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using System.Data.Common;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// Each service owns one database: SQLite (WAL) by default, PostgreSQL when the connection string
+/// says so (it has a Host=). Each provider has its own migrations, kept on a provider-specific
+/// subclass of the service's DbContext, and they are applied at start-up.
+/// </summary>
+public static class ServiceDatabase
+{
+    public static bool IsPostgres(string connectionString) =>
+        connectionString.Contains("Host=", StringComparison.OrdinalIgnoreCase);
+
+    public static IHostApplicationBuilder AddServiceDatabase<TContext, TSqlite, TPostgres>(
+        this IHostApplicationBuilder builder, string connectionName)
+        where TContext : DbContext where TSqlite : TContext where TPostgres : TContext
+    {
+        var cs = builder.Configuration.GetConnectionString(connectionName);
+        if (string.IsNullOrWhiteSpace(cs))
+            cs = $"Data Source={Path.Combine(builder.Environment.ContentRootPath, connectionName + ".db")}";
+
+        if (IsPostgres(cs))
+            builder.Services.AddDbContextPool<TContext, TPostgres>((sp, o) => o
+                .UseNpgsql(cs).UseSnakeCaseNamingConvention().AddInterceptors(sp.GetServices<IInterceptor>()));
+        else
+            builder.Services.AddDbContextPool<TContext, TSqlite>((sp, o) => o
+                .UseSqlite(cs).UseSnakeCaseNamingConvention()
+                .AddInterceptors(sp.GetServices<IInterceptor>()).AddInterceptors(SqlitePragmas.Instance));
+
+        builder.Services.AddHealthChecks().AddDbContextCheck<TContext>("database", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>Applies pending migrations (creating the database if needed) before the app serves.</summary>
+    public static async Task MigrateDatabaseAsync<TContext>(this WebApplication app) where TContext : DbContext
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TContext>();
+        if (db.Database.IsSqlite())
+        {
+            var dir = Path.GetDirectoryName(Path.GetFullPath(db.Database.GetDbConnection().DataSource));
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        }
+        await db.Database.MigrateAsync();
+        if (db.Database.IsSqlite())
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+    }
+
+    /// <summary>All DateTime values are UTC: SQLite hands them back unspecified, Npgsql insists on UTC.</summary>
+    public static void UseUtcDateTimes(this ModelConfigurationBuilder configuration)
+    {
+        configuration.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configuration.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : DateTime.SpecifyKind(v.ToUniversalTime(), DateTimeKind.Utc),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+
+    /// <summary>WAL is set once on the file; these are per connection.</summary>
+    private sealed class SqlitePragmas : DbConnectionInterceptor
+    {
+        public static readonly SqlitePragmas Instance = new();
+
+        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
+
+        public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken ct = default)
+        {
+            Apply(connection);
+            return Task.CompletedTask;
+        }
+
+        private static void Apply(DbConnection connection)
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;";
+            cmd.ExecuteNonQuery();
+        }
+    }
+}
+
+/// <summary>Design-time factories so `dotnet ef migrations add` can build each provider's context.</summary>
+public abstract class SqliteDesignTimeFactory<T> : IDesignTimeDbContextFactory<T> where T : DbContext
+{
+    public T CreateDbContext(string[] args) =>
+        (T)Activator.CreateInstance(typeof(T), new DbContextOptionsBuilder<T>().UseSqlite("Data Source=design.db").UseSnakeCaseNamingConvention().Options)!;
+}
+
+public abstract class PostgresDesignTimeFactory<T> : IDesignTimeDbContextFactory<T> where T : DbContext
+{
+    public T CreateDbContext(string[] args) =>
+        (T)Activator.CreateInstance(typeof(T), new DbContextOptionsBuilder<T>().UseNpgsql("Host=localhost;Database=design").UseSnakeCaseNamingConvention().Options)!;
+}

@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class ServiceDefaultsExtensions
+{
+    public const string LiveTag = "live";
+    public const string ReadyTag = "ready";
+
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.ConfigureOpenTelemetry();
+        // EF logs every command at Information in Development: far too loud with the outbox poll.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
+
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+
+        builder.Services.AddServiceDiscovery();
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            // Streaming clients opt out with RemoveAllResilienceHandlers(): the standard handler's
+            // timeouts would cut a long-lived stream.
+            http.AddStandardResilienceHandler();
+            http.AddServiceDiscovery();
+        });
+
+        builder.Services.AddMissionControlProblemDetails();
+        builder.Services.ConfigureMissionControlJson();
+        return builder;
+    }
+
+    private static void ConfigureOpenTelemetry(this IHostApplicationBuilder builder)
+    {
+        builder.Logging.AddOpenTelemetry(o =>
+        {
+            o.IncludeFormattedMessage = true;
+            o.IncludeScopes = true;
+        });
+
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(m => m
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter("MassTransit", "Microsoft.EntityFrameworkCore", "Npgsql", "MissionControl"))
+            .WithTracing(t => t
+                .AddSource(builder.Environment.ApplicationName, "MassTransit", "Npgsql", "Yarp.ReverseProxy", "MissionControl")
+                .AddAspNetCoreInstrumentation(o => o.Filter = ctx =>
+                    !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/alive"))
+                .AddHttpClientInstrumentation());
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+    }
+
+    /// <summary>
+    /// Request ids, problem-details errors, /health (readiness: every check, database and broker
+    /// included) and /alive (liveness: the process answers). Call right after Build().
+    /// </summary>
+    public static WebApplication UseServiceDefaults(this WebApplication app)
+    {
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks("/health").AllowAnonymous().DisableHttpMetrics();
+        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) })
+            .AllowAnonymous().DisableHttpMetrics();
+        return app;
+    }
+}

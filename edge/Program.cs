@@ -1,0 +1,42 @@
+using MassTransit;
+using MissionControl.Edge.Auth;
+using MissionControl.Edge.Proxy;
+using MissionControl.Edge.Sse;
+using MissionControl.InternalAuth;
+using MissionControl.Messaging;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+
+var signingKey = builder.Configuration[InternalAuthExtensions.SigningKeyConfig];
+if (string.IsNullOrWhiteSpace(signingKey))
+    throw new InvalidOperationException(
+        $"{InternalAuthExtensions.SigningKeyConfig} is not set (env InternalAuth__SigningKey): the edge cannot sign internal tokens. " +
+        "Start the system with the AppHost, which generates the key pair.");
+builder.Services.AddSingleton(new InternalTokenSigner(signingKey));
+builder.Services.AddSingleton(AdminToken.FromConfiguration(builder.Configuration));
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<SseHub>();
+builder.Services.AddHttpClient("orgs", c => c.BaseAddress = new Uri("http://orgs"));
+builder.Services.AddSingleton<PrincipalResolver>();
+builder.Services.AddServiceRoutes(builder.Configuration);
+
+var instance = Guid.NewGuid().ToString("N")[..8];
+builder.AddMissionControlBus("edge", x => x.AddConsumer<EdgeEventsConsumer>().Endpoint(e =>
+{
+    // Every edge instance needs every event: a per-instance queue that goes away with the instance.
+    e.Temporary = true;
+    e.InstanceId = instance;
+    e.ConcurrentMessageLimit = 1; // keeps each board's events in order
+    e.PrefetchCount = 256;
+}));
+
+var app = builder.Build();
+app.UseServiceDefaults();
+app.UseMiddleware<EdgeAuthenticationMiddleware>();
+app.MapDefaultEndpoints();
+app.MapStreamEndpoints();
+app.MapReverseProxy();
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,82 @@
+using MissionControl.Edge.Auth;
+using MissionControl.InternalAuth;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Transforms;
+
+namespace MissionControl.Edge.Proxy;
+
+/// <summary>
+/// Which service answers which public path. Destinations come from service discovery configuration
+/// (services__&lt;name&gt;__http__0, Aspire's convention). /internal/* is never routed.
+/// </summary>
+public static class ServiceRoutes
+{
+    public static readonly string[] Services = ["orgs", "tasks", "agents", "gateway-bridge", "metrics"];
+
+    // Lower Order wins; within an order the more specific template wins (so the edge's own
+    // .../tasks/stream endpoint beats the tasks catch-all).
+    private static readonly (string Service, string Path, int Order)[] Table =
+    [
+        ("tasks", "/api/v1/boards/{boardId}/tasks", 0),
+        ("tasks", "/api/v1/boards/{boardId}/tasks/{**rest}", 0),
+        ("orgs", "/api/v1/boards/{**rest}", 10),
+        ("orgs", "/api/v1/organizations/{**rest}", 10),
+        ("orgs", "/api/v1/users/{**rest}", 10),
+        ("agents", "/api/v1/agents/{**rest}", 10),
+        ("agents", "/api/v1/agent/{**rest}", 10),
+        ("gateway-bridge", "/api/v1/gateways/{**rest}", 10),
+        ("metrics", "/api/v1/metrics/{**rest}", 10),
+        ("metrics", "/api/v1/activity/{**rest}", 10),
+    ];
+
+    public static IReverseProxyBuilder AddServiceRoutes(this IServiceCollection services, IConfiguration configuration)
+    {
+        var routes = Table.Select((r, i) => new RouteConfig
+        {
+            RouteId = $"{r.Service}-{i}",
+            ClusterId = r.Service,
+            Order = r.Order,
+            Match = new RouteMatch { Path = r.Path },
+        }).ToList();
+
+        var clusters = Services.Select(service => new ClusterConfig
+        {
+            ClusterId = service,
+            HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { Version = new Version(1, 1), VersionPolicy = HttpVersionPolicy.RequestVersionExact },
+            Destinations = configuration.GetSection($"services:{service}:http").GetChildren()
+                .Select((d, i) => (Key: $"{service}-{i}", Address: d.Value))
+                .Where(d => !string.IsNullOrWhiteSpace(d.Address))
+                .ToDictionary(d => d.Key, d => new DestinationConfig { Address = d.Address! }),
+        }).ToList();
+
+        return services.AddReverseProxy().LoadFromMemory(routes, clusters).AddTransforms(t =>
+        {
+            t.AddRequestTransform(ctx =>
+            {
+                var http = ctx.HttpContext;
+                var headers = ctx.ProxyRequest.Headers;
+                // Services see only the edge's token: never the caller's own credentials.
+                headers.Remove("Cookie");
+                headers.Remove("X-Agent-Token");
+                headers.Remove(RequestIdMiddleware.Header);
+                headers.TryAddWithoutValidation(RequestIdMiddleware.Header, http.TraceIdentifier);
+                var signer = http.RequestServices.GetRequiredService<InternalTokenSigner>();
+                headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", signer.Sign(http.GetPrincipal()));
+                return ValueTask.CompletedTask;
+            });
+            t.AddResponseTransform(ctx =>
+            {
+                var http = ctx.HttpContext;
+                // The edge already set X-Request-Id; don't let the service's copy double it.
+                ctx.HttpContext.Response.Headers.Remove(RequestIdMiddleware.Header);
+                http.Response.Headers[RequestIdMiddleware.Header] = http.TraceIdentifier;
+                // A write to the caller's organizations changes its principal: resolve it afresh next time.
+                if (!HttpMethods.IsGet(http.Request.Method) && ctx.ProxyResponse is { IsSuccessStatusCode: true }
+                    && http.Request.Path.StartsWithSegments("/api/v1/organizations")
+                    && http.Items[EdgeAuthenticationMiddleware.ExternalIdItem] is string externalId)
+                    http.RequestServices.GetRequiredService<PrincipalResolver>().Invalidate(externalId);
+                return ValueTask.CompletedTask;
+            });
+        });
+    }
+}

@@ -1,0 +1,66 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace MissionControl.Messaging;
+
+public static class MessagingExtensions
+{
+    public const string ConnectionName = "messaging";
+
+    /// <summary>
+    /// MassTransit on RabbitMQ from ConnectionStrings:messaging (amqp://user:pass@host:port/vhost).
+    /// Queues are prefixed with the service name so two services' consumers never share a queue.
+    /// </summary>
+    public static IHostApplicationBuilder AddMissionControlBus(
+        this IHostApplicationBuilder builder, string serviceName, Action<IBusRegistrationConfigurator>? consumers = null,
+        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
+    {
+        var cs = builder.Configuration.GetConnectionString(ConnectionName);
+        if (string.IsNullOrWhiteSpace(cs))
+            throw new InvalidOperationException(
+                $"ConnectionStrings:{ConnectionName} is not set (env ConnectionStrings__{ConnectionName}=amqp://guest:guest@127.0.0.1:5672). " +
+                "Start the system with the AppHost, which starts a private RabbitMQ node.");
+        var broker = new Uri(cs);
+
+        builder.Services.AddMassTransit(x =>
+        {
+            x.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(serviceName, false));
+            consumers?.Invoke(x);
+            x.UsingRabbitMq((ctx, cfg) =>
+            {
+                var vhost = broker.AbsolutePath.Trim('/') is { Length: > 0 } v ? Uri.UnescapeDataString(v) : "/";
+                var userInfo = broker.UserInfo.Split(':', 2);
+                cfg.Host(broker.Host, (ushort)(broker.IsDefaultPort ? 5672 : broker.Port), vhost, h =>
+                {
+                    h.Username(userInfo.Length > 0 && userInfo[0] != "" ? Uri.UnescapeDataString(userInfo[0]) : "guest");
+                    h.Password(userInfo.Length > 1 ? Uri.UnescapeDataString(userInfo[1]) : "guest");
+                    h.ConnectionName(serviceName);
+                });
+                cfg.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
+                configureBus?.Invoke(ctx, cfg);
+                cfg.ConfigureEndpoints(ctx);
+            });
+        });
+        builder.Services.Configure<MassTransitHostOptions>(o =>
+        {
+            o.WaitUntilStarted = false; // a service starts (and reports unhealthy) while the broker is down
+            o.StartTimeout = TimeSpan.FromSeconds(30);
+            o.StopTimeout = TimeSpan.FromSeconds(10);
+        });
+        return builder;
+    }
+
+    /// <summary>The relay that publishes <typeparamref name="TContext"/>'s outbox rows, and the hook that wakes it.</summary>
+    public static IHostApplicationBuilder AddOutboxRelay<TContext>(this IHostApplicationBuilder builder) where TContext : DbContext
+    {
+        builder.Services.AddSingleton<OutboxSignal>();
+        builder.Services.AddSingleton<IInterceptor, OutboxSaveChangesInterceptor>();
+        builder.Services.AddSingleton<OutboxRelay<TContext>>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay<TContext>>());
+        return builder;
+    }
+}

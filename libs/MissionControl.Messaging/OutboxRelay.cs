@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MissionControl.Contracts;
+
+namespace MissionControl.Messaging;
+
+/// <summary>Wakes the relay right after a commit that wrote outbox rows, so polling is only the safety net.</summary>
+public sealed class OutboxSignal
+{
+    private readonly SemaphoreSlim _signal = new(0, 1);
+
+    public void Notify()
+    {
+        if (_signal.CurrentCount == 0)
+            try { _signal.Release(); } catch (SemaphoreFullException) { }
+    }
+
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
+}
+
+internal sealed class OutboxSaveChangesInterceptor(OutboxSignal signal) : SaveChangesInterceptor
+{
+    public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
+    {
+        NotifyIfOutboxWritten(eventData.Context);
+        return result;
+    }
+
+    public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken ct = default)
+    {
+        NotifyIfOutboxWritten(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    private void NotifyIfOutboxWritten(DbContext? db)
+    {
+        // An explicit transaction commits later; the relay's poll picks those rows up.
+        if (db is null || db.Database.CurrentTransaction is not null) return;
+        foreach (var _ in db.ChangeTracker.Entries<OutboxMessage>())
+        {
+            signal.Notify();
+            return;
+        }
+    }
+}
+
+/// <summary>
+/// Publishes outbox rows in order and deletes them once the broker has confirmed them. A failed
+/// publish stays in the table and is retried with backoff; nothing is lost if the process dies
+/// between the commit and the publish (the next start publishes it).
+/// </summary>
+public sealed class OutboxRelay<TContext>(
+    IServiceScopeFactory scopes, IBus bus, OutboxSignal signal, ILogger<OutboxRelay<TContext>> log) : BackgroundService
+    where TContext : DbContext
+{
+    private const int BatchSize = 200;
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+    private static readonly Dictionary<string, Type> EventTypes = typeof(IIntegrationEvent).Assembly.GetTypes()
+        .Where(t => t.IsClass && typeof(IIntegrationEvent).IsAssignableFrom(t))
+        .ToDictionary(t => t.FullName!);
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        var failures = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await signal.WaitAsync(PollInterval, ct);
+                while (await RelayBatchAsync(ct) == BatchSize) { }
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception ex)
+            {
+                failures++;
+                var delay = TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(failures, 10))));
+                log.LogWarning(ex, "Outbox relay failed ({Failures} in a row); retrying in {Delay}", failures, delay);
+                try { await Task.Delay(delay, ct); } catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+
+    /// <summary>Returns how many rows were read, so the caller keeps going while the table is full.</summary>
+    public async Task<int> RelayBatchAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TContext>();
+        var batch = await db.Set<OutboxMessage>().AsNoTracking()
+            .Where(m => m.DeadAt == null)
+            .OrderBy(m => m.Sequence)
+            .Take(BatchSize)
+            .ToListAsync(ct);
+        if (batch.Count == 0) return 0;
+
+        var published = new List<long>(batch.Count);
+        Exception? firstError = null;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            timeout.CancelAfter(PublishTimeout);
+            // Started in sequence order on one connection; awaited together so confirms overlap.
+            var sends = new List<(OutboxMessage Row, Task Publish)>(batch.Count);
+            foreach (var row in batch)
+            {
+                if (!EventTypes.TryGetValue(row.Type, out var type))
+                {
+                    await MarkDeadAsync(db, row, $"unknown event type {row.Type}", ct);
+                    continue;
+                }
+                object message;
+                try { message = JsonSerializer.Deserialize(row.Payload, type, OutboxModel.PayloadJson)!; }
+                catch (JsonException ex)
+                {
+                    await MarkDeadAsync(db, row, ex.Message, ct);
+                    continue;
+                }
+                sends.Add((row, bus.Publish(message, type, Pipe.Execute<PublishContext>(c => c.MessageId = row.MessageId), timeout.Token)));
+            }
+            foreach (var (row, publish) in sends)
+            {
+                try
+                {
+                    await publish;
+                    published.Add(row.Sequence);
+                }
+                catch (Exception ex)
+                {
+                    firstError ??= ex;
+                    await db.Set<OutboxMessage>().Where(m => m.Sequence == row.Sequence)
+                        .ExecuteUpdateAsync(s => s.SetProperty(m => m.Attempts, m => m.Attempts + 1)
+                            .SetProperty(m => m.LastError, Truncate(ex.Message)), CancellationToken.None);
+                }
+            }
+        }
+
+        if (published.Count > 0)
+            await db.Set<OutboxMessage>().Where(m => published.Contains(m.Sequence)).ExecuteDeleteAsync(CancellationToken.None);
+        if (firstError is not null)
+            throw new InvalidOperationException($"{batch.Count - published.Count} outbox message(s) not published", firstError);
+        Activity.Current?.SetTag("outbox.published", published.Count);
+        return batch.Count;
+    }
+
+    private async Task MarkDeadAsync(TContext db, OutboxMessage row, string error, CancellationToken ct)
+    {
+        log.LogError("Outbox message {MessageId} can never be published: {Error}", row.MessageId, error);
+        await db.Set<OutboxMessage>().Where(m => m.Sequence == row.Sequence)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeadAt, DateTime.UtcNow).SetProperty(m => m.LastError, Truncate(error)), ct);
+    }
+
+    private static string Truncate(string s) => s.Length <= 2000 ? s : s[..2000];
+}

@@ -1,0 +1,98 @@
+using Microsoft.EntityFrameworkCore;
+using MissionControl.Contracts.Orgs;
+using MissionControl.InternalAuth;
+using MissionControl.Messaging;
+using MissionControl.Orgs.Data;
+
+namespace MissionControl.Orgs.Apis;
+
+public sealed record CreateOrganizationRequest(string? Name);
+public sealed record SetActiveOrganizationRequest(Guid? OrganizationId);
+public sealed record OrganizationRead(Guid Id, string Name, DateTime CreatedAt, DateTime UpdatedAt);
+public sealed record OrganizationListItem(Guid Id, string Name, string Role, bool IsActive);
+
+public static class OrganizationsApi
+{
+    public static IEndpointRouteBuilder MapOrganizationsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/organizations");
+        api.MapPost("", Create);
+        api.MapGet("/me", GetActive);
+        api.MapGet("/me/list", ListMine);
+        api.MapPatch("/me/active", SetActive);
+        return app;
+    }
+
+    private static async Task<IResult> Create(CreateOrganizationRequest body, HttpContext http, OrgsDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        if (http.GetPrincipal().UserId is not { } userId) return ApiProblems.Forbidden("Only users can create organizations.");
+        var name = body.Name?.Trim();
+        if (string.IsNullOrEmpty(name)) return ApiProblems.Validation("name", "must not be blank");
+        if (name.Length > 200) return ApiProblems.Validation("name", "must be at most 200 characters");
+
+        var normalized = name.ToLowerInvariant();
+        if (await db.Organizations.AnyAsync(o => o.NormalizedName == normalized, ct))
+            return ApiProblems.Conflict($"An organization named '{name}' already exists.");
+        var user = await db.Users.FindAsync([userId], ct);
+        if (user is null) return ApiProblems.Forbidden("Unknown user.");
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var org = new Organization { Id = Guid.CreateVersion7(), Name = name, NormalizedName = normalized, CreatedAt = now, UpdatedAt = now };
+        db.Organizations.Add(org);
+        db.Members.Add(new OrganizationMember
+        {
+            Id = Guid.CreateVersion7(), OrganizationId = org.Id, UserId = userId, Role = Roles.Owner,
+            AllBoardsRead = true, AllBoardsWrite = true, CreatedAt = now, UpdatedAt = now,
+        });
+        user.ActiveOrganizationId = org.Id;
+        user.UpdatedAt = now;
+        db.AddIntegrationEvent(new OrganizationCreated { OrganizationId = org.Id, Name = name, CreatedByUserId = userId, OccurredAt = now });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Lost a race with a concurrent create of the same name.
+            if (!await db.Organizations.AsNoTracking().AnyAsync(o => o.NormalizedName == normalized, CancellationToken.None)) throw;
+            return ApiProblems.Conflict($"An organization named '{name}' already exists.");
+        }
+        return Results.Created($"/api/v1/organizations/{org.Id}", ToRead(org));
+    }
+
+    private static async Task<IResult> GetActive(HttpContext http, OrgsDbContext db, CancellationToken ct)
+    {
+        if (http.GetPrincipal().OrganizationId is not { } orgId) return ApiProblems.NotFound("You have no active organization.");
+        var org = await db.Organizations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == orgId, ct);
+        return org is null ? ApiProblems.NotFound("Organization not found.") : Results.Ok(ToRead(org));
+    }
+
+    private static async Task<IResult> ListMine(HttpContext http, OrgsDbContext db, CancellationToken ct)
+    {
+        var principal = http.GetPrincipal();
+        if (principal.UserId is not { } userId) return ApiProblems.Forbidden("Only users belong to organizations.");
+        var rows = await (from m in db.Members.AsNoTracking()
+                          join o in db.Organizations.AsNoTracking() on m.OrganizationId equals o.Id
+                          where m.UserId == userId
+                          orderby o.NormalizedName
+                          select new OrganizationListItem(o.Id, o.Name, m.Role, o.Id == principal.OrganizationId)).ToListAsync(ct);
+        return Results.Ok(rows);
+    }
+
+    private static async Task<IResult> SetActive(SetActiveOrganizationRequest body, HttpContext http, OrgsDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        if (http.GetPrincipal().UserId is not { } userId) return ApiProblems.Forbidden("Only users belong to organizations.");
+        if (body.OrganizationId is not { } orgId) return ApiProblems.Validation("organization_id", "is required");
+        if (!await db.Members.AnyAsync(m => m.UserId == userId && m.OrganizationId == orgId, ct))
+            return ApiProblems.Forbidden("No org access.");
+        var user = await db.Users.FirstAsync(u => u.Id == userId, ct);
+        user.ActiveOrganizationId = orgId;
+        user.UpdatedAt = time.GetUtcNow().UtcDateTime;
+        db.AddIntegrationEvent(new MemberChanged { OrganizationId = orgId, UserId = userId, Change = "active_organization", OccurredAt = time.GetUtcNow() });
+        await db.SaveChangesAsync(ct);
+        var org = await db.Organizations.AsNoTracking().FirstAsync(o => o.Id == orgId, ct);
+        return Results.Ok(ToRead(org));
+    }
+
+    private static OrganizationRead ToRead(Organization o) => new(o.Id, o.Name, o.CreatedAt, o.UpdatedAt);
+}

@@ -1,0 +1,20 @@
+using MissionControl.Contracts.Orgs;
+using MissionControl.Messaging;
+using MissionControl.Tasks.Data;
+
+namespace MissionControl.Tasks.Consumers;
+
+public sealed class BoardCreatedConsumer(TasksDbContext db) : IdempotentConsumer<BoardCreated, TasksDbContext>(db)
+{
+    protected override async Task Handle(BoardCreated message, CancellationToken ct)
+    {
+        // The board may already be here: a task request can fetch it from orgs before this event arrives.
+        var board = await Db.Boards.FindAsync([message.BoardId], ct);
+        if (board is null)
+        {
+            board = new BoardCopy { Id = message.BoardId, OrganizationId = message.OrganizationId, Name = message.Name };
+            Db.Boards.Add(board);
+        }
+        BoardCopies.Apply(board, message.Name, message.Rules, message.OccurredAt.UtcDateTime);
+    }
+}
