@@ -15,6 +15,13 @@ public sealed class RequestIdMiddleware(RequestDelegate next)
         var incoming = context.Request.Headers[Header].ToString();
         context.TraceIdentifier = IsAcceptable(incoming) ? incoming : Guid.NewGuid().ToString("N");
         context.Response.Headers[Header] = context.TraceIdentifier;
+        // The exception handler clears headers before writing its problem: put it back at the start.
+        context.Response.OnStarting(static state =>
+        {
+            var http = (HttpContext)state;
+            http.Response.Headers[Header] = http.TraceIdentifier;
+            return Task.CompletedTask;
+        }, context);
         return next(context);
     }
 

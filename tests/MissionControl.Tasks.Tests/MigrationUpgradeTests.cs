@@ -1,0 +1,78 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using MissionControl.Tasks.Data;
+
+namespace MissionControl.Tasks.Tests;
+
+/// <summary>
+/// A database made by the first release of tasks (only its Initial migration) upgrades through the
+/// later migrations when the current service starts, and keeps its data.
+/// </summary>
+public abstract class MigrationUpgradeTests(BrokerFixture broker)
+{
+    protected abstract string DatabaseConnectionString();
+    protected abstract TasksDbContext OpenAtFirstRelease(string connectionString);
+
+    [Fact]
+    public async Task A_database_from_the_first_release_upgrades_without_losing_data()
+    {
+        var cs = DatabaseConnectionString();
+        var org = Guid.NewGuid();
+        var board = Guid.NewGuid();
+        var task = Guid.NewGuid();
+        await using (var old = OpenAtFirstRelease(cs))
+        {
+            var migrator = old.GetService<IMigrator>();
+            var initial = old.Database.GetMigrations().First();
+            Assert.EndsWith("_Initial", initial);
+            await migrator.MigrateAsync(initial);
+            Assert.Equal([initial], await old.Database.GetAppliedMigrationsAsync());
+
+            var now = DateTime.UtcNow;
+            old.Boards.Add(new BoardCopy { Id = board, OrganizationId = org, Name = "Old board", UpdatedAt = now });
+            old.Tasks.Add(new TaskItem
+            {
+                Id = task, OrganizationId = org, BoardId = board, Title = "Made before the upgrade", Status = "inbox",
+                Priority = "low", CreatedAt = now, UpdatedAt = now,
+            });
+            await old.SaveChangesAsync();
+        }
+
+        await using var service = new ServiceFactory<Program>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:messaging"] = broker.ConnectionString,
+            ["ConnectionStrings:tasksdb"] = cs,
+            ["services:orgs:http:0"] = "http://127.0.0.1:9",
+        });
+        var page = await service.ClientFor(TestTokens.Owner(org)).GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks?status=inbox");
+
+        var item = Assert.Single(page.GetProperty("items").EnumerateArray());
+        Assert.Equal(task, item.GetProperty("id").GetGuid());
+        Assert.Equal("Made before the upgrade", item.GetProperty("title").GetString());
+        await using var upgraded = OpenAtFirstRelease(cs);
+        Assert.Empty(await upgraded.Database.GetPendingMigrationsAsync());
+        Assert.True((await upgraded.Database.GetAppliedMigrationsAsync()).Count() >= 2);
+    }
+}
+
+[Collection(InfrastructureCollection.Collection)]
+public sealed class MigrationUpgradeOnSqliteTests(BrokerFixture broker) : MigrationUpgradeTests(broker)
+{
+    protected override string DatabaseConnectionString() =>
+        $"Data Source={Path.Combine(Path.GetTempPath(), $"mc-tasks-upgrade-{Guid.NewGuid():N}.db")}";
+
+    protected override TasksDbContext OpenAtFirstRelease(string cs) =>
+        new SqliteTasksDbContext(new DbContextOptionsBuilder<SqliteTasksDbContext>().UseSqlite(cs).UseSnakeCaseNamingConvention().Options);
+}
+
+[Collection(InfrastructureCollection.Collection)]
+public sealed class MigrationUpgradeOnPostgresTests(BrokerFixture broker, PostgresFixture postgres) : MigrationUpgradeTests(broker)
+{
+    protected override string DatabaseConnectionString() => postgres.ConnectionStringForNewDatabase("tasks_upgrade");
+
+    protected override TasksDbContext OpenAtFirstRelease(string cs) =>
+        new PostgresTasksDbContext(new DbContextOptionsBuilder<PostgresTasksDbContext>().UseNpgsql(cs).UseSnakeCaseNamingConvention().Options);
+}

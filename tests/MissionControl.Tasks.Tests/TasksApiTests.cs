@@ -1,0 +1,220 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MissionControl.Contracts.Orgs;
+using MissionControl.Contracts.Tasks;
+using MissionControl.InternalAuth;
+using MissionControl.Tasks.Data;
+
+namespace MissionControl.Tasks.Tests;
+
+/// <summary>The tasks API through HTTP with the real broker; run once per database provider.</summary>
+public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
+{
+    private ServiceFactory<Program> _tasks = null!;
+    private BusProbe _bus = null!;
+    private FakeOrgs _orgs = null!;
+    private readonly Guid _org = Guid.NewGuid();
+
+    protected abstract string DatabaseConnectionString();
+
+    public async Task InitializeAsync()
+    {
+        _orgs = await FakeOrgs.StartAsync();
+        _bus = await BusProbe.StartAsync(broker.ConnectionString, typeof(TaskCreated));
+        _tasks = new ServiceFactory<Program>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:messaging"] = broker.ConnectionString,
+            ["ConnectionStrings:tasksdb"] = DatabaseConnectionString(),
+            ["services:orgs:http:0"] = _orgs.Url,
+        });
+        await _tasks.CreateClient().WaitHealthyAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _tasks.DisposeAsync();
+        await _bus.DisposeAsync();
+        await _orgs.DisposeAsync();
+    }
+
+    private HttpClient Owner => _tasks.ClientFor(TestTokens.Owner(_org));
+
+    /// <summary>A board as orgs announces it: BoardCreated on the bus, then wait for tasks' copy.</summary>
+    private async Task<Guid> BoardAsync(Guid? org = null, Guid? messageId = null, string name = "Board")
+    {
+        var board = Guid.NewGuid();
+        await _bus.PublishAsync(new BoardCreated
+        {
+            OrganizationId = org ?? _org, BoardId = board, Name = name, Slug = "board", Rules = new BoardRules(), OccurredAt = DateTimeOffset.UtcNow,
+        }, messageId);
+        await WaitUntilAsync(async () => await FindBoardCopyAsync(board) is not null);
+        return board;
+    }
+
+    private async Task<BoardCopy?> FindBoardCopyAsync(Guid board)
+    {
+        await using var scope = _tasks.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<TasksDbContext>().Boards.AsNoTracking().FirstOrDefaultAsync(b => b.Id == board);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (await condition()) return;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException("condition not met in 10 s");
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task Creating_a_task_saves_it_and_publishes_TaskCreated_through_the_broker()
+    {
+        var board = await BoardAsync();
+
+        var response = await Owner.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = "Write the plan", priority = "high" });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var task = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var id = task.GetProperty("id").GetGuid();
+        Assert.Equal("Write the plan", task.GetProperty("title").GetString());
+        Assert.Equal("inbox", task.GetProperty("status").GetString());
+        Assert.Equal("high", task.GetProperty("priority").GetString());
+        Assert.EndsWith("Z", task.GetProperty("created_at").GetString());
+        var (messageId, published) = await _bus.WaitForAsync<TaskCreated>(e => e.Task.Id == id);
+        Assert.Equal(board, published.BoardId);
+        Assert.Equal(_org, published.OrganizationId);
+        Assert.NotNull(messageId);
+    }
+
+    [Fact]
+    public async Task Calls_without_a_valid_internal_token_are_refused()
+    {
+        var board = await BoardAsync();
+        var anonymous = _tasks.CreateClient();
+        var forged = _tasks.CreateClient();
+        forged.DefaultRequestHeaders.Authorization = new("Bearer", new InternalTokenSigner(InternalKeys.Generate().SigningKey).Sign(TestTokens.Owner(_org)));
+
+        await (await anonymous.GetAsync($"/api/v1/boards/{board}/tasks")).ProblemAsync(HttpStatusCode.Unauthorized);
+        await (await forged.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = "x" })).ProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/alive")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_input_is_answered_with_problem_details_never_500()
+    {
+        var board = await BoardAsync();
+        var url = $"/api/v1/boards/{board}/tasks";
+
+        await (await Owner.PostAsync(url, Json("{\"title\":"))).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await Owner.PostAsync(url, Json("{\"title\": 42}"))).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await Owner.PostAsync(url, Json("[]"))).ProblemAsync(HttpStatusCode.BadRequest);
+        var invalid = await (await Owner.PostAsync(url, Json("{\"title\":\"  \",\"status\":\"doing\",\"priority\":\"urgent\"}")))
+            .ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        var errors = invalid.GetProperty("errors");
+        Assert.True(errors.TryGetProperty("title", out _));
+        Assert.True(errors.TryGetProperty("status", out _));
+        Assert.True(errors.TryGetProperty("priority", out _));
+        await (await Owner.GetAsync(url + "?limit=500")).ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        await (await Owner.GetAsync(url + "?status=inbox,bogus")).ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.Empty(_bus.Received<TaskCreated>(e => e.BoardId == board));
+    }
+
+    [Fact]
+    public async Task Boards_of_other_organizations_do_not_exist_for_the_caller()
+    {
+        var theirs = await BoardAsync(org: Guid.NewGuid());
+
+        await (await Owner.PostAsJsonAsync($"/api/v1/boards/{theirs}/tasks", new { title = "sneak" })).ProblemAsync(HttpStatusCode.NotFound);
+        await (await Owner.GetAsync($"/api/v1/boards/{theirs}/tasks")).ProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Board_grants_decide_who_reads_and_who_writes()
+    {
+        var board = await BoardAsync();
+        var reader = _tasks.ClientFor(TestTokens.Member(_org, new BoardGrant(board, true, false)));
+        var stranger = _tasks.ClientFor(TestTokens.Member(_org));
+        var agent = _tasks.ClientFor(new McPrincipal { Kind = PrincipalKind.Agent, Subject = "mc-agent", OrganizationId = _org, AgentBoardId = board });
+
+        await (await reader.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = "x" })).ProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync($"/api/v1/boards/{board}/tasks")).StatusCode);
+        await (await stranger.GetAsync($"/api/v1/boards/{board}/tasks")).ProblemAsync(HttpStatusCode.Forbidden);
+        await (await agent.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = "x" })).ProblemAsync(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task Lists_are_newest_first_paged_and_filtered_by_status()
+    {
+        var board = await BoardAsync();
+        foreach (var (title, status) in new[] { ("a", "inbox"), ("b", "in_progress"), ("c", "inbox"), ("d", "done") })
+            Assert.Equal(HttpStatusCode.Created, (await Owner.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title, status })).StatusCode);
+
+        var page = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks?limit=2&offset=1");
+        Assert.Equal(4, page.GetProperty("total").GetInt32());
+        Assert.Equal(2, page.GetProperty("limit").GetInt32());
+        Assert.Equal(1, page.GetProperty("offset").GetInt32());
+        Assert.Equal(["c", "b"], page.GetProperty("items").EnumerateArray().Select(t => t.GetProperty("title").GetString()));
+
+        var inbox = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks?status=inbox,done");
+        Assert.Equal(["d", "c", "a"], inbox.GetProperty("items").EnumerateArray().Select(t => t.GetProperty("title").GetString()));
+        var started = inbox.GetProperty("items").EnumerateArray().All(t => t.GetProperty("in_progress_at").ValueKind == JsonValueKind.Null);
+        Assert.True(started);
+    }
+
+    [Fact]
+    public async Task A_redelivered_BoardCreated_is_applied_once()
+    {
+        var messageId = Guid.NewGuid();
+        var board = await BoardAsync(messageId: messageId, name: "First name");
+
+        // Same message id (a redelivery), different content: the inbox must skip it.
+        await _bus.PublishAsync(new BoardCreated
+        {
+            OrganizationId = _org, BoardId = board, Name = "Changed", Slug = "board", Rules = new BoardRules(), OccurredAt = DateTimeOffset.UtcNow,
+        }, messageId);
+        // A later, distinct event for another board proves the consumer has moved past the redelivery.
+        await BoardAsync();
+
+        Assert.Equal("First name", (await FindBoardCopyAsync(board))!.Name);
+    }
+
+    [Fact]
+    public async Task A_board_whose_event_has_not_arrived_is_fetched_from_orgs()
+    {
+        var board = Guid.NewGuid();
+        _orgs.Boards[board] = new
+        {
+            id = board, organization_id = _org, name = "Fresh", require_approval_for_done = true, require_review_before_done = false,
+            comment_required_for_review = false, block_status_changes_with_pending_approval = false, only_lead_can_change_status = false,
+            max_agents = 1, updated_at = DateTime.UtcNow,
+        };
+        var unknown = Guid.NewGuid();
+
+        Assert.Equal(HttpStatusCode.Created, (await Owner.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = "early" })).StatusCode);
+        await (await Owner.PostAsJsonAsync($"/api/v1/boards/{unknown}/tasks", new { title = "nowhere" })).ProblemAsync(HttpStatusCode.NotFound);
+
+        Assert.Contains(board, _orgs.Asked);
+        Assert.Contains(unknown, _orgs.Asked);
+        Assert.Equal("Fresh", (await FindBoardCopyAsync(board))!.Name);
+    }
+}
+
+[Collection(InfrastructureCollection.Collection)]
+public sealed class TasksApiOnSqliteTests(BrokerFixture broker) : TasksApiTests(broker)
+{
+    protected override string DatabaseConnectionString() =>
+        $"Data Source={Path.Combine(Path.GetTempPath(), $"mc-tasks-test-{Guid.NewGuid():N}.db")}";
+}
+
+[Collection(InfrastructureCollection.Collection)]
+public sealed class TasksApiOnPostgresTests(BrokerFixture broker, PostgresFixture postgres) : TasksApiTests(broker)
+{
+    protected override string DatabaseConnectionString() => postgres.ConnectionStringForNewDatabase("tasks");
+}
