@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using MissionControl.Contracts.Tasks;
+
+namespace MissionControl.EndToEnd.Tests;
+
+[CollectionDefinition(Collection)]
+public sealed class SystemCollection : ICollectionFixture<BrokerFixture>
+{
+    public const string Collection = "system";
+}
+
+/// <summary>orgs, tasks and the edge as processes on the real broker; tests talk only to the edge.</summary>
+[Collection(SystemCollection.Collection)]
+public sealed class SliceThroughEdgeTests(BrokerFixture broker) : IAsyncLifetime
+{
+    private readonly SystemProcesses _system = new();
+    private readonly string _adminToken = "mc_admin_" + Guid.NewGuid().ToString("N");
+    private string _edge = "", _orgs = "", _tasks = "";
+    private HttpClient _admin = null!;
+
+    public async Task InitializeAsync()
+    {
+        var common = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__messaging"] = broker.ConnectionString,
+            ["InternalAuth__VerificationKey"] = TestTokens.VerificationKey,
+        };
+        _orgs = await _system.StartAsync("orgs", "MissionControl.Orgs", new Dictionary<string, string?>(common)
+        {
+            ["ConnectionStrings__orgsdb"] = $"Data Source={Path.Combine(_system.WorkDir, "orgs.db")}",
+        });
+        _tasks = await _system.StartAsync("tasks", "MissionControl.Tasks", new Dictionary<string, string?>(common)
+        {
+            ["ConnectionStrings__tasksdb"] = $"Data Source={Path.Combine(_system.WorkDir, "tasks.db")}",
+            ["services__orgs__http__0"] = _orgs,
+        });
+        _edge = await _system.StartAsync("edge", "MissionControl.Edge", new Dictionary<string, string?>(common)
+        {
+            ["InternalAuth__SigningKey"] = TestTokens.SigningKey,
+            ["MC_ADMIN_TOKEN"] = _adminToken,
+            ["services__orgs__http__0"] = _orgs,
+            ["services__tasks__http__0"] = _tasks,
+        });
+        _admin = new HttpClient { BaseAddress = new Uri(_edge), Timeout = Timeout.InfiniteTimeSpan };
+        _admin.DefaultRequestHeaders.Authorization = new("Bearer", _adminToken);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _admin.Dispose();
+        await _system.DisposeAsync();
+    }
+
+    private async Task<Guid> CreateAsync(string path, object body)
+    {
+        var response = await _admin.PostAsJsonAsync(path, body);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
+
+    private async Task<Guid> BoardAsync()
+    {
+        await CreateAsync("/api/v1/organizations", new { name = $"Acme {Guid.NewGuid():N}" });
+        return await CreateAsync("/api/v1/boards", new { name = "Launch", description = "Ship it" });
+    }
+
+    [Fact]
+    public async Task A_task_created_through_the_edge_reaches_an_SSE_client_as_a_named_event_with_an_id()
+    {
+        var board = await BoardAsync();
+        await using var stream = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/tasks/stream");
+
+        var task = await CreateAsync($"/api/v1/boards/{board}/tasks", new { title = "First task", description = "through every layer" });
+
+        var frame = await stream.NextAsync();
+        Assert.Equal("task", frame.Event);
+        Assert.True(Guid.TryParse(frame.Id, out _));
+        var data = JsonDocument.Parse(frame.Data).RootElement;
+        Assert.Equal("task.created", data.GetProperty("type").GetString());
+        Assert.Equal(task, data.GetProperty("task").GetProperty("id").GetGuid());
+        Assert.Equal("First task", data.GetProperty("task").GetProperty("title").GetString());
+        var list = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks");
+        Assert.Equal(task, list.GetProperty("items")[0].GetProperty("id").GetGuid());
+    }
+
+    [Fact]
+    public async Task A_reconnecting_client_resumes_after_its_Last_Event_ID()
+    {
+        var board = await BoardAsync();
+        string firstId;
+        await using (var stream = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/tasks/stream"))
+        {
+            await CreateAsync($"/api/v1/boards/{board}/tasks", new { title = "seen" });
+            firstId = (await stream.NextAsync()).Id!;
+        }
+        var missed = await CreateAsync($"/api/v1/boards/{board}/tasks", new { title = "missed while away" });
+        await Task.Delay(300); // let the event reach the edge while no client is connected
+
+        await using var resumed = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/tasks/stream", lastEventId: firstId);
+
+        var frame = await resumed.NextAsync();
+        Assert.Equal(missed, JsonDocument.Parse(frame.Data).RootElement.GetProperty("task").GetProperty("id").GetGuid());
+    }
+
+    [Fact]
+    public async Task Streams_of_boards_the_caller_cannot_see_are_refused()
+    {
+        var response = await _admin.GetAsync($"/api/v1/boards/{Guid.NewGuid()}/tasks/stream");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Only_the_edge_token_opens_a_service_and_only_a_credential_opens_the_edge()
+    {
+        var board = await BoardAsync();
+        using var direct = new HttpClient();
+        direct.DefaultRequestHeaders.Authorization = new("Bearer", _adminToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await direct.GetAsync($"{_tasks}/api/v1/boards/{board}/tasks")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await direct.GetAsync($"{_orgs}/api/v1/boards")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await new HttpClient().GetAsync($"{_edge}/api/v1/boards")).StatusCode);
+        using var wrong = new HttpClient();
+        wrong.DefaultRequestHeaders.Authorization = new("Bearer", "mc_admin_wrong");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync($"{_edge}/api/v1/boards/{board}/tasks")).StatusCode);
+        // Internal endpoints are not reachable through the edge at all.
+        Assert.Equal(HttpStatusCode.NotFound, (await _admin.PostAsJsonAsync("/internal/v1/principals/resolve", new { external_id = "x" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_json_through_the_edge_is_a_400_problem_carrying_the_callers_request_id()
+    {
+        var board = await BoardAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/boards/{board}/tasks")
+        {
+            Content = new StringContent("{\"title\": ", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Request-Id", "ci-run-42");
+
+        var response = await _admin.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("ci-run-42", Assert.Single(response.Headers.GetValues("X-Request-Id")));
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("ci-run-42", problem.GetProperty("request_id").GetString());
+        Assert.Contains("JSON", problem.GetProperty("detail").GetString());
+    }
+}
