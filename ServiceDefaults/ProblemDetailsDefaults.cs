@@ -16,7 +16,7 @@ public static class ProblemDetailsDefaults
             ctx.ProblemDetails.Extensions["request_id"] = ctx.HttpContext.TraceIdentifier;
             ctx.ProblemDetails.Detail ??= ctx.ProblemDetails.Title;
         });
-        services.AddExceptionHandler<BadInputExceptionHandler>();
+        services.AddExceptionHandler<KnownExceptionHandler>();
         // Malformed bodies throw BadHttpRequestException in every environment, so they become 400
         // problem details with the parser's reason instead of an empty response.
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -24,8 +24,11 @@ public static class ProblemDetailsDefaults
     }
 }
 
-/// <summary>Bad input is the caller's fault: answer 400 (or the status it carries), never 500.</summary>
-internal sealed class BadInputExceptionHandler(IProblemDetailsService problems, ILogger<BadInputExceptionHandler> log) : IExceptionHandler
+/// <summary>
+/// Bad input is the caller's fault: 400 (or the status it carries), never 500. A service this one
+/// depends on not answering is a 502 the caller may retry.
+/// </summary>
+internal sealed class KnownExceptionHandler(IProblemDetailsService problems, ILogger<KnownExceptionHandler> log) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
@@ -35,6 +38,7 @@ internal sealed class BadInputExceptionHandler(IProblemDetailsService problems, 
                 (bad.StatusCode, $"Malformed JSON: {json.Message}"),
             BadHttpRequestException bad => (bad.StatusCode, bad.Message),
             JsonException json => (StatusCodes.Status400BadRequest, $"Malformed JSON: {json.Message}"),
+            HttpRequestException upstream => (StatusCodes.Status502BadGateway, $"A service this request depends on did not answer: {upstream.Message}"),
             _ => (0, null),
         };
         if (status == 0)
@@ -47,7 +51,7 @@ internal sealed class BadInputExceptionHandler(IProblemDetailsService problems, 
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
-            ProblemDetails = new ProblemDetails { Status = status, Title = "Bad request", Detail = detail },
+            ProblemDetails = new ProblemDetails { Status = status, Title = status == 502 ? "Bad gateway" : "Bad request", Detail = detail },
         });
     }
 }

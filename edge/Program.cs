@@ -17,7 +17,7 @@ builder.Services.AddSingleton(new InternalTokenSigner(signingKey));
 builder.Services.AddSingleton(AdminToken.FromConfiguration(builder.Configuration));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<SseHub>();
-builder.Services.AddHttpClient("orgs", c => c.BaseAddress = new Uri("http://orgs"));
+builder.Services.AddHttpClient("orgs", c => c.BaseAddress = new Uri("http://orgs")).WithQuickRetries();
 builder.Services.AddSingleton<PrincipalResolver>();
 builder.Services.AddServiceRoutes(builder.Configuration);
 

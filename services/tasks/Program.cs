@@ -5,7 +5,8 @@ using MissionControl.Tasks.Data;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMissionControlService<TasksDbContext, SqliteTasksDbContext, PostgresTasksDbContext>(
     "tasks", bus => bus.AddConsumer<BoardCreatedConsumer>());
-builder.Services.AddHttpClient<BoardCopies>(c => c.BaseAddress = new Uri("http://orgs"));
+builder.Services.AddMemoryCache();
+builder.Services.AddHttpClient<BoardCopies>(c => c.BaseAddress = new Uri("http://orgs")).WithQuickRetries();
 
 var app = await builder.BuildMissionControlServiceAsync<TasksDbContext>();
 app.MapTasksApi();

@@ -42,7 +42,12 @@ public sealed class FakeOrgs : IAsyncDisposable
         return fake;
     }
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    private int _disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) await _app.DisposeAsync();
+    }
 }
 
 public static class HttpAssertions

@@ -204,6 +204,16 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
         Assert.Contains(unknown, _orgs.Asked);
         Assert.Equal("Fresh", (await FindBoardCopyAsync(board))!.Name);
     }
+
+    [Fact]
+    public async Task A_board_lookup_while_orgs_is_down_is_a_502_not_a_500()
+    {
+        await _orgs.DisposeAsync();
+
+        var response = await Owner.PostAsJsonAsync($"/api/v1/boards/{Guid.NewGuid()}/tasks", new { title = "orphan" });
+
+        await response.ProblemAsync(HttpStatusCode.BadGateway);
+    }
 }
 
 [Collection(InfrastructureCollection.Collection)]

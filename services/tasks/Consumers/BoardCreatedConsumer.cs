@@ -1,10 +1,11 @@
+using Microsoft.Extensions.Caching.Memory;
 using MissionControl.Contracts.Orgs;
 using MissionControl.Messaging;
 using MissionControl.Tasks.Data;
 
 namespace MissionControl.Tasks.Consumers;
 
-public sealed class BoardCreatedConsumer(TasksDbContext db) : IdempotentConsumer<BoardCreated, TasksDbContext>(db)
+public sealed class BoardCreatedConsumer(TasksDbContext db, IMemoryCache cache) : IdempotentConsumer<BoardCreated, TasksDbContext>(db)
 {
     protected override async Task Handle(BoardCreated message, CancellationToken ct)
     {
@@ -16,5 +17,6 @@ public sealed class BoardCreatedConsumer(TasksDbContext db) : IdempotentConsumer
             Db.Boards.Add(board);
         }
         BoardCopies.Apply(board, message.Name, message.Rules, message.OccurredAt.UtcDateTime);
+        BoardCopies.Evict(cache, message.BoardId);
     }
 }

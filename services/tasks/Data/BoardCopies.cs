@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 using MissionControl.Contracts.Orgs;
 
 namespace MissionControl.Tasks.Data;
@@ -9,18 +10,31 @@ namespace MissionControl.Tasks.Data;
 /// Finds the board a request names: the event-fed copy first, else (the BoardCreated event has not
 /// arrived yet, a few milliseconds after the board was made) asks orgs with the caller's token.
 /// </summary>
-public sealed class BoardCopies(TasksDbContext db, HttpClient orgs, ILogger<BoardCopies> log)
+public sealed class BoardCopies(TasksDbContext db, HttpClient orgs, IMemoryCache cache, ILogger<BoardCopies> log)
 {
     private sealed record OrgsBoard(
         Guid Id, Guid OrganizationId, string Name, bool RequireApprovalForDone, bool RequireReviewBeforeDone,
         bool CommentRequiredForReview, bool BlockStatusChangesWithPendingApproval, bool OnlyLeadCanChangeStatus, int MaxAgents,
         DateTime UpdatedAt);
 
+    // Every task request needs its board; boards change rarely, so a found one is kept briefly.
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
+
+    public static void Evict(IMemoryCache cache, Guid boardId) => cache.Remove(CacheKey(boardId));
+
+    private static string CacheKey(Guid boardId) => "board:" + boardId;
+
     public async Task<BoardCopy?> FindAsync(Guid boardId, string? callerToken, CancellationToken ct)
     {
-        var board = await db.Boards.AsNoTracking().FirstOrDefaultAsync(b => b.Id == boardId, ct);
-        if (board is not null || callerToken is null) return board;
+        if (cache.TryGetValue(CacheKey(boardId), out BoardCopy? cached)) return cached;
+        var board = await db.Boards.AsNoTracking().FirstOrDefaultAsync(b => b.Id == boardId, ct)
+                    ?? (callerToken is null ? null : await FetchFromOrgsAsync(boardId, callerToken, ct));
+        if (board is not null) cache.Set(CacheKey(boardId), board, CacheFor);
+        return board;
+    }
 
+    private async Task<BoardCopy?> FetchFromOrgsAsync(Guid boardId, string callerToken, CancellationToken ct)
+    {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/boards/{boardId}");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", callerToken);
         using var response = await orgs.SendAsync(request, ct);
@@ -29,7 +43,7 @@ public sealed class BoardCopies(TasksDbContext db, HttpClient orgs, ILogger<Boar
         var read = await response.Content.ReadFromJsonAsync<OrgsBoard>(JsonDefaults.Api, ct)
                    ?? throw new InvalidOperationException("orgs answered an empty board");
 
-        board = new BoardCopy { Id = read.Id, OrganizationId = read.OrganizationId, Name = read.Name };
+        var board = new BoardCopy { Id = read.Id, OrganizationId = read.OrganizationId, Name = read.Name };
         Apply(board, read.Name, new BoardRules
         {
             RequireApprovalForDone = read.RequireApprovalForDone, RequireReviewBeforeDone = read.RequireReviewBeforeDone,
