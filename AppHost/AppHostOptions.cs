@@ -1,0 +1,133 @@
+namespace MissionControl.AppHost;
+
+/// <summary>Command-line flags, with their environment-variable equivalents.</summary>
+internal sealed record AppHostOptions
+{
+    public const string Usage = """
+        Usage: dotnet run --project AppHost -- [options]     (or ./scripts/start.sh [options])
+
+        Starts RabbitMQ, then orgs, tasks, agents, gateway-bridge, metrics and the edge on loopback.
+
+          --no-build      do not run `dotnet build MissionControl.sln -c Debug` first
+          --postgres      PostgreSQL per service instead of SQLite (or MC_POSTGRES=1)
+          --redis         start Redis and pass ConnectionStrings__redis (or MC_REDIS=1)
+          --port <n>      edge port (or MC_EDGE_PORT; default 4000)
+          --verbose, -v   also print every process's log lines on the console
+          --help, -h      this text
+
+        Environment: ConnectionStrings__messaging / ConnectionStrings__redis use an existing server
+        instead of starting one; MC_ADMIN_TOKEN sets the admin token; OTEL_EXPORTER_OTLP_ENDPOINT is
+        passed on to every process. Data and logs: <repo>/.mc/ (data/, logs/, servers/).
+        """;
+
+    public bool Build { get; init; } = true;
+    public bool Postgres { get; init; }
+    public bool Redis { get; init; }
+    public int EdgePort { get; init; } = 4000;
+    public bool Verbose { get; init; }
+
+    /// <summary>The options, or null with <paramref name="error"/> set (empty when help was asked for).</summary>
+    public static AppHostOptions? Parse(string[] args, out string? error)
+    {
+        error = null;
+        var options = new AppHostOptions
+        {
+            Postgres = IsOn("MC_POSTGRES"),
+            Redis = IsOn("MC_REDIS"),
+        };
+        if (Environment.GetEnvironmentVariable("MC_EDGE_PORT") is { Length: > 0 } envPort)
+        {
+            if (!TryPort(envPort, out var port))
+            {
+                error = $"MC_EDGE_PORT={envPort} is not a port number.";
+                return null;
+            }
+            options = options with { EdgePort = port };
+        }
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--no-build": options = options with { Build = false }; break;
+                case "--postgres": options = options with { Postgres = true }; break;
+                case "--redis": options = options with { Redis = true }; break;
+                case "--verbose" or "-v": options = options with { Verbose = true }; break;
+                case "--help" or "-h" or "-?": error = ""; return null;
+                case "--port" when i + 1 < args.Length && TryPort(args[i + 1], out var port):
+                    options = options with { EdgePort = port };
+                    i++;
+                    break;
+                case "--port":
+                    error = "--port needs a port number (1-65535).";
+                    return null;
+                default:
+                    error = $"Unknown option '{args[i]}'.";
+                    return null;
+            }
+        }
+        return options;
+    }
+
+    private static bool IsOn(string name) =>
+        Environment.GetEnvironmentVariable(name) is "1" or "true" or "True" or "TRUE" or "yes";
+
+    private static bool TryPort(string text, out int port) => int.TryParse(text, out port) && port is > 0 and < 65536;
+}
+
+/// <summary>Where things live: the repo root (found by walking up to MissionControl.sln) and &lt;repo&gt;/.mc.</summary>
+internal sealed record AppHostPaths(string Repo)
+{
+    public const string SolutionFile = "MissionControl.sln";
+
+    public string Solution => Path.Combine(Repo, SolutionFile);
+    public string State => Path.Combine(Repo, ".mc");
+    public string Data => Path.Combine(State, "data");
+    public string Logs => Path.Combine(State, "logs");
+    public string AdminTokenFile => Path.Combine(State, "admin-token");
+
+    /// <summary>
+    /// Server work dirs. RabbitMQ and PostgreSQL run as their own users, which must be able to reach
+    /// the dir; when the repo sits under a private home (mode 0700) use /tmp instead.
+    /// </summary>
+    public string Servers => OthersCanReach(Repo)
+        ? Path.Combine(State, "servers")
+        : Path.Combine(Path.GetTempPath(), $"mc-servers-{(uint)StringComparer.Ordinal.GetHashCode(Repo):x8}");
+
+    public string LogFor(string resource) => Path.Combine(Logs, $"{resource}.log");
+
+    /// <summary>Relative to the repo, for compact output.</summary>
+    public string Show(string path) => Path.GetRelativePath(Repo, path) is var relative && !relative.StartsWith("..") ? relative : path;
+
+    /// <summary>The first directory with MissionControl.sln, from the current directory up, then from this program's location up.</summary>
+    public static AppHostPaths? Find()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, SolutionFile)))
+                {
+                    return new AppHostPaths(dir.FullName);
+                }
+            }
+        }
+        return null;
+    }
+
+    private static bool OthersCanReach(string dir)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return true;
+        }
+        for (var current = new DirectoryInfo(dir); current is not null; current = current.Parent)
+        {
+            if (!current.UnixFileMode.HasFlag(UnixFileMode.OtherExecute))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using MissionControl.LocalServers;
+
+namespace MissionControl.AppHost;
+
+/// <summary>One .NET project the AppHost runs.</summary>
+/// <param name="Name">Resource name: OTEL_SERVICE_NAME, services__&lt;name&gt;__http__0, the log file name.</param>
+/// <param name="AssemblyName">Its dll under artifacts/bin/&lt;AssemblyName&gt;/debug/.</param>
+/// <param name="ConnectionName">Its database connection, ConnectionStrings__&lt;ConnectionName&gt; (null: none).</param>
+/// <param name="Database">SQLite file name (.mc/data/&lt;Database&gt;.db) or PostgreSQL database name.</param>
+internal sealed record ProjectDefinition(string Name, string AssemblyName, int DefaultPort, string? ConnectionName, string? Database);
+
+/// <summary>
+/// Builds every process's environment with Aspire's conventions (ConnectionStrings__*, services__*,
+/// OTEL_*), so a service cannot tell whether this AppHost, Aspire or Kubernetes started it.
+/// </summary>
+internal sealed class LaunchConfiguration
+{
+    public static readonly ProjectDefinition[] Services =
+    [
+        new("orgs", "MissionControl.Orgs", 5101, "orgsdb", "orgs"),
+        new("tasks", "MissionControl.Tasks", 5102, "tasksdb", "tasks"),
+        new("agents", "MissionControl.Agents", 5103, "agentsdb", "agents"),
+        new("gateway-bridge", "MissionControl.GatewayBridge", 5104, "gatewaybridgedb", "gatewaybridge"),
+        new("metrics", "MissionControl.Metrics", 5105, "metricsdb", "metrics"),
+    ];
+
+    public static readonly ProjectDefinition Edge = new("edge", "MissionControl.Edge", 4000, null, null);
+
+    private readonly AppHostPaths _paths;
+    private readonly Dictionary<string, int> _ports = [];
+
+    private LaunchConfiguration(AppHostPaths paths, int edgePort, string adminToken, string adminTokenSource)
+    {
+        _paths = paths;
+        _ports[Edge.Name] = edgePort;
+        AdminToken = adminToken;
+        AdminTokenSource = adminTokenSource;
+
+        // A fresh ECDSA P-256 key pair per run: the edge signs internal tokens, everyone verifies.
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        SigningKey = Convert.ToBase64String(key.ExportPkcs8PrivateKey());
+        VerificationKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
+    }
+
+    public string SigningKey { get; }
+    public string VerificationKey { get; }
+    public string AdminToken { get; }
+    public string AdminTokenSource { get; }
+
+    /// <summary>amqp://… of the broker (started or given).</summary>
+    public string Messaging { get; set; } = "";
+
+    /// <summary>Server connection string (no database) when services use PostgreSQL, else null (SQLite).</summary>
+    public string? Postgres { get; set; }
+
+    public string? Redis { get; set; }
+
+    public static LaunchConfiguration Create(AppHostPaths paths, AppHostOptions options)
+    {
+        var (token, source) = LoadOrCreateAdminToken(paths);
+        var configuration = new LaunchConfiguration(paths, options.EdgePort, token, source);
+        foreach (var service in Services)
+        {
+            // Fixed ports give stable URLs; when one is taken, any free port will do (they are discovered).
+            configuration._ports[service.Name] = FreePort.PreferOrNext(service.DefaultPort);
+        }
+        return configuration;
+    }
+
+    public int PortOf(ProjectDefinition project) => _ports[project.Name];
+
+    /// <summary>The address the AppHost probes (the edge also listens on [::1]).</summary>
+    public string ProbeUrl(ProjectDefinition project) => $"http://127.0.0.1:{PortOf(project)}";
+
+    public string PublicUrl(ProjectDefinition project) =>
+        project == Edge ? $"http://localhost:{PortOf(project)}" : ProbeUrl(project);
+
+    public string DllPath(ProjectDefinition project) =>
+        Path.Combine(_paths.Repo, "artifacts", "bin", project.AssemblyName, "debug", project.AssemblyName + ".dll");
+
+    /// <summary>Variables to set (a null value removes one inherited from the AppHost's environment).</summary>
+    public Dictionary<string, string?> EnvironmentFor(ProjectDefinition project)
+    {
+        var isEdge = project == Edge;
+        var aspnetEnvironment = Get("ASPNETCORE_ENVIRONMENT") ?? Get("DOTNET_ENVIRONMENT") ?? "Development";
+        var env = new Dictionary<string, string?>
+        {
+            // Kestrel binds "localhost" to both 127.0.0.1 and [::1], and to nothing else.
+            ["ASPNETCORE_URLS"] = isEdge ? $"http://localhost:{PortOf(project)}" : ProbeUrl(project),
+            ["ASPNETCORE_ENVIRONMENT"] = aspnetEnvironment,
+            ["DOTNET_ENVIRONMENT"] = Get("DOTNET_ENVIRONMENT") ?? aspnetEnvironment,
+            ["OTEL_SERVICE_NAME"] = project.Name,
+            ["OTEL_RESOURCE_ATTRIBUTES"] = $"service.instance.id={Guid.NewGuid()}",
+            ["ConnectionStrings__messaging"] = Messaging,
+            ["ConnectionStrings__redis"] = Redis,
+            ["InternalAuth__VerificationKey"] = VerificationKey,
+            // Secrets only the edge may hold; also removes them if the AppHost itself had them.
+            ["InternalAuth__SigningKey"] = isEdge ? SigningKey : null,
+            ["MC_ADMIN_TOKEN"] = isEdge ? AdminToken : null,
+        };
+        foreach (var service in Services)
+        {
+            env[$"services__{service.Name}__http__0"] = ProbeUrl(service);
+        }
+        if (!isEdge)
+        {
+            env["ASPNETCORE_FORWARDEDHEADERS_ENABLED"] = "true";
+        }
+        if (project.ConnectionName is not null)
+        {
+            env[$"ConnectionStrings__{project.ConnectionName}"] = Postgres is not null
+                ? $"{Postgres};Database={project.Database}"
+                : $"Data Source={Path.Combine(_paths.Data, project.Database + ".db")}";
+        }
+        // OTLP only when the AppHost was given a collector (it is inherited as is); then, like Aspire
+        // in Development, export every second so traces show up while you look.
+        if (Get("OTEL_EXPORTER_OTLP_ENDPOINT") is not null && aspnetEnvironment == "Development")
+        {
+            foreach (var (name, value) in new[]
+            {
+                ("OTEL_BLRP_SCHEDULE_DELAY", "1000"), ("OTEL_BSP_SCHEDULE_DELAY", "1000"),
+                ("OTEL_METRIC_EXPORT_INTERVAL", "1000"), ("OTEL_TRACES_SAMPLER", "always_on"),
+            })
+            {
+                env[name] = Get(name) ?? value;
+            }
+        }
+        return env;
+    }
+
+    /// <summary>MC_ADMIN_TOKEN, else .mc/admin-token, else a new one saved there (mode 0600).</summary>
+    private static (string Token, string Source) LoadOrCreateAdminToken(AppHostPaths paths)
+    {
+        if (Get("MC_ADMIN_TOKEN") is { } fromEnvironment)
+        {
+            return (fromEnvironment, "MC_ADMIN_TOKEN");
+        }
+        if (File.Exists(paths.AdminTokenFile) && File.ReadAllText(paths.AdminTokenFile).Trim() is { Length: > 0 } saved)
+        {
+            return (saved, paths.Show(paths.AdminTokenFile));
+        }
+        var token = "mc_admin_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        Directory.CreateDirectory(paths.State);
+        var file = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            file.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var writer = new StreamWriter(paths.AdminTokenFile, file))
+        {
+            writer.WriteLine(token);
+        }
+        return (token, $"{paths.Show(paths.AdminTokenFile)} (new)");
+    }
+
+    private static string? Get(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+}

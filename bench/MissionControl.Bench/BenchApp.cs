@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace MissionControl.Bench;
+
+/// <summary>Runs the phases in order and prints the results and the summary.</summary>
+internal static class BenchApp
+{
+    private static readonly int[] Concurrencies = [16, 64];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+        BenchOptions? options = BenchOptions.Parse(args, out string? error);
+        if (options is null)
+        {
+            Console.Error.WriteLine($"bench: {error} (see --help)");
+            return 1;
+        }
+
+        if (options.ShowHelp)
+        {
+            Console.WriteLine(BenchOptions.Usage);
+            return 0;
+        }
+
+        string runId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+        var duration = TimeSpan.FromSeconds(options.DurationSeconds);
+        var report = new Report();
+
+        Console.WriteLine("Mission Control bench");
+        Console.WriteLine($"  target    {options.BaseUri}");
+        Console.WriteLine($"  phases    {string.Join(',', new[] { "create", "list", "events", "memory" }.Where(options.Runs))}");
+        Console.WriteLine($"  duration  {options.DurationSeconds} s per step, concurrency {string.Join(" and ", Concurrencies)}; events {options.Events}");
+        Console.WriteLine($"  token     {(options.Token is null ? "none found (requests go without Authorization)" : "from " + options.TokenSource)}");
+        Console.WriteLine($"  run id    {runId}  (bench pid {Environment.ProcessId}, {Environment.ProcessorCount} cores)");
+
+        using var api = new MissionControlApi(options.BaseUri, options.Token);
+        var total = Stopwatch.StartNew();
+        try
+        {
+            Progress("checking that the system answers");
+            await api.EnsureReachableAsync().ConfigureAwait(false);
+            Console.WriteLine($"  {options.BaseUri} answers");
+
+            if (options.Runs("memory"))
+            {
+                Progress($"memory, idle (before any load; processes from {options.PidsSource})");
+                report.IdleMemory = ProcessMemory.Measure("idle", options.Pids);
+                Report.PrintMemory(report.IdleMemory);
+            }
+
+            if (options.NeedsBoard)
+            {
+                Progress("setup: organization and board");
+                (string orgId, string orgName, string boardId) = await api.SetupAsync(runId).ConfigureAwait(false);
+                Console.WriteLine($"  organization {orgId}  ({orgName})");
+                Console.WriteLine($"  board        {boardId}");
+
+                var runner = new LoadRunner(api, runId);
+                if (options.WarmupSeconds > 0)
+                {
+                    int warmupConcurrency = Concurrencies.Max();
+                    Progress($"warm-up: {options.WarmupSeconds:0.#} s of mixed create/list at concurrency {warmupConcurrency}");
+                    LoadResult warm = await runner.RunAsync("warmup", LoadOp.Mixed, warmupConcurrency, TimeSpan.FromSeconds(options.WarmupSeconds)).ConfigureAwait(false);
+                    Report.PrintLoad(warm);
+                    if (warm.Ok == 0)
+                    {
+                        Console.WriteLine("  warning: no request succeeded during warm-up; the measurements below will show why");
+                    }
+                }
+
+                if (options.Runs("create"))
+                {
+                    foreach (int c in Concurrencies)
+                    {
+                        Progress($"task create through the edge: POST /api/v1/boards/{{id}}/tasks, concurrency {c}, {options.DurationSeconds} s");
+                        LoadResult r = await runner.RunAsync("create", LoadOp.Create, c, duration).ConfigureAwait(false);
+                        Report.PrintLoad(r);
+                        report.Load.Add(r);
+                    }
+                }
+
+                if (options.Runs("list"))
+                {
+                    foreach (int c in Concurrencies)
+                    {
+                        Progress($"task list through the edge: GET /api/v1/boards/{{id}}/tasks?limit=50, concurrency {c}, {options.DurationSeconds} s");
+                        LoadResult r = await runner.RunAsync("list", LoadOp.List, c, duration).ConfigureAwait(false);
+                        Report.PrintLoad(r);
+                        report.Load.Add(r);
+                    }
+                }
+
+                if (options.Runs("events"))
+                {
+                    Progress($"event latency: SSE /api/v1/boards/{{id}}/tasks/stream, {options.Events} tasks created one at a time");
+                    report.Events = await new EventLatencyBench(api, runId, options.Events, options.EventWarmup).RunAsync().ConfigureAwait(false);
+                    Report.PrintEvents(report.Events);
+                }
+            }
+
+            if (options.Runs("memory") && options.NeedsBoard)
+            {
+                Progress("memory, after load (the processes of the idle snapshot)");
+                report.AfterMemory = report.IdleMemory is { } idle
+                    ? ProcessMemory.MeasureAgain("after load", idle, options.Pids)
+                    : ProcessMemory.Measure("after load", options.Pids);
+                Report.PrintMemory(report.AfterMemory);
+            }
+        }
+        catch (UnreachableException ex)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"bench: ERROR: {ex.Message}");
+            return 2;
+        }
+        catch (SetupException ex)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"bench: ERROR: {ex.Message}");
+            return 3;
+        }
+
+        report.PrintSummary(options, total.Elapsed);
+        return 0;
+    }
+
+    private static void Progress(string message) =>
+        Console.WriteLine($"{Environment.NewLine}[{DateTime.Now:HH:mm:ss}] {message}");
+}

@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Text;
+
+namespace MissionControl.Bench;
+
+/// <summary>Collects the figures of a run and prints them, with the targets, at the end.
+/// Numbers are formatted with the invariant culture (InvariantGlobalization is on, and BenchApp sets it).</summary>
+internal sealed class Report
+{
+    // Targets of the system under test.
+    private const double CreateRpsTarget = 2_000;
+    private const double ListRpsTarget = 1_500;
+    private const double P99AtC64TargetMs = 25;
+    private const double EventP50TargetMs = 5;
+    private const double EventP99TargetMs = 10;
+    private const double IdleRssTargetMb = 700;
+
+    public List<LoadResult> Load { get; } = [];
+
+    public EventResult? Events { get; set; }
+
+    public MemorySnapshot? IdleMemory { get; set; }
+
+    public MemorySnapshot? AfterMemory { get; set; }
+
+    public static void PrintLoad(LoadResult r)
+    {
+        LatencyHistogram h = r.Histogram;
+        Console.WriteLine(
+            $"  {r.Name} c={r.Concurrency}: {r.RequestsPerSecond,9:N1} req/s  ({r.Ok:N0} ok in {r.ElapsedSeconds:0.00} s)  " +
+            $"p50 {Ms(h.PercentileMs(50))}  p90 {Ms(h.PercentileMs(90))}  p99 {Ms(h.PercentileMs(99))}  max {Ms(h.MaxMs)} ms  " +
+            $"non-2xx {r.Non2xx:N0}  errors {r.Errors:N0}");
+        if (r.FirstError is not null)
+        {
+            Console.WriteLine($"  first error: {r.FirstError}");
+        }
+    }
+
+    public static void PrintEvents(EventResult e)
+    {
+        Console.WriteLine(
+            $"  received {e.Received} of {e.Sent} sent ({e.Requested} requested) within 5 s; missing {e.Missing}" +
+            (e.Late > 0 ? $" ({e.Late} arrived late)" : "") +
+            (e.PostFailures > 0 ? $"; {e.PostFailures} POSTs failed" : ""));
+        if (e.LatenciesMs.Length > 0)
+        {
+            Console.WriteLine(
+                $"  latency p50 {Ms(e.Percentile(50))}  p90 {Ms(e.Percentile(90))}  p99 {Ms(e.Percentile(99))}  max {Ms(e.Max)} ms");
+        }
+
+        Console.WriteLine($"  stream: {e.Heartbeats} heartbeats, {e.Duplicates} duplicate and {e.Unmatched} unmatched task events");
+        if (e.MissingSamples.Count > 0)
+        {
+            Console.WriteLine($"  missing: {string.Join(", ", e.MissingSamples)}{(e.Missing > e.MissingSamples.Count ? ", …" : "")}");
+        }
+
+        if (e.Aborted is not null)
+        {
+            Console.WriteLine($"  stopped early: {e.Aborted}");
+        }
+
+        if (e.FirstError is not null && e.FirstError != e.Aborted)
+        {
+            Console.WriteLine($"  first error: {e.FirstError}");
+        }
+    }
+
+    public static void PrintMemory(MemorySnapshot m)
+    {
+        foreach (string note in m.Notes)
+        {
+            Console.WriteLine($"  note: {note}");
+        }
+
+        if (m.Processes.Count == 0)
+        {
+            Console.WriteLine("  no Mission Control, broker or store processes found (give them with --pids FILE)");
+            return;
+        }
+
+        Console.WriteLine($"  {"pid",8}  {"RSS MB",9}  process");
+        foreach (ProcessRss p in m.Processes)
+        {
+            Console.WriteLine($"  {p.Pid,8}  {p.RssKb / 1024.0,9:N1}  {p.Name}");
+        }
+
+        Console.WriteLine($"  {"total",8}  {m.TotalMb,9:N1}  ({Processes(m.Processes.Count)}, {m.Label})");
+    }
+
+    public void PrintSummary(BenchOptions options, TimeSpan elapsed)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"==================== Summary (run took {elapsed.TotalSeconds:0} s) ====================");
+
+        if (Load.Count > 0)
+        {
+            Console.WriteLine($"Load through the edge at {options.BaseUri} ({options.DurationSeconds} s per step, closed loop, 2xx only):");
+            Console.WriteLine($"  {"step",-12}{"conc",5}{"req/s",11}{"p50 ms",9}{"p90 ms",9}{"p99 ms",9}{"max ms",9}{"non-2xx",9}{"errors",8}");
+            foreach (LoadResult r in Load)
+            {
+                LatencyHistogram h = r.Histogram;
+                Console.WriteLine(
+                    $"  {"task " + r.Name,-12}{r.Concurrency,5}{r.RequestsPerSecond,11:N1}{Ms(h.PercentileMs(50)),9}{Ms(h.PercentileMs(90)),9}" +
+                    $"{Ms(h.PercentileMs(99)),9}{Ms(h.MaxMs),9}{r.Non2xx,9:N0}{r.Errors,8:N0}");
+            }
+        }
+
+        if (Events is { } e)
+        {
+            Console.WriteLine(
+                $"Event latency (POST start -> SSE frame parsed): received {e.Received}/{e.Sent}, missing {e.Missing}; " +
+                $"p50 {Ms(e.Percentile(50))}  p90 {Ms(e.Percentile(90))}  p99 {Ms(e.Percentile(99))}  max {Ms(e.Max)} ms");
+        }
+
+        if (IdleMemory is { } idle)
+        {
+            Console.WriteLine(
+                $"Memory (VmRSS): idle {idle.TotalMb:N1} MB in {Processes(idle.Processes.Count)}" +
+                (AfterMemory is { } after ? $"; after load {after.TotalMb:N1} MB in {Processes(after.Processes.Count)}" : ""));
+        }
+
+        var rows = new List<(string Metric, string Value, string Target, string Result)>();
+        if (options.Runs("create"))
+        {
+            AddThroughput(rows, "create", 16, CreateRpsTarget);
+            AddP99(rows, "create", 64);
+        }
+
+        if (options.Runs("list"))
+        {
+            AddThroughput(rows, "list", 16, ListRpsTarget);
+            AddP99(rows, "list", 64);
+        }
+
+        if (options.Runs("events"))
+        {
+            if (Events is { } ev && ev.Received > 0)
+            {
+                rows.Add(("event latency p50", $"{ev.Percentile(50):0.00} ms", $"<= {EventP50TargetMs} ms", Verdict(ev.Percentile(50) <= EventP50TargetMs)));
+                rows.Add(("event latency p99", $"{ev.Percentile(99):0.00} ms", $"<= {EventP99TargetMs} ms", Verdict(ev.Percentile(99) <= EventP99TargetMs)));
+            }
+            else
+            {
+                rows.Add(("event latency p50", "no events", $"<= {EventP50TargetMs} ms", "MISS"));
+                rows.Add(("event latency p99", "no events", $"<= {EventP99TargetMs} ms", "MISS"));
+            }
+
+            int received = Events?.Received ?? 0;
+            int requested = Events?.Requested ?? options.Events;
+            rows.Add(("events received", $"{received}/{requested}", "all within 5 s", Verdict(received == requested)));
+        }
+
+        if (options.Runs("memory"))
+        {
+            if (IdleMemory is { Processes.Count: > 0 } idleMem)
+            {
+                rows.Add(($"idle RSS ({Processes(idleMem.Processes.Count)})", $"{idleMem.TotalMb:N1} MB", $"<= {IdleRssTargetMb} MB", Verdict(idleMem.TotalMb <= IdleRssTargetMb)));
+            }
+            else
+            {
+                rows.Add(("idle RSS", "no processes", $"<= {IdleRssTargetMb} MB", "N/A"));
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("Targets:");
+        Console.WriteLine($"  {"metric",-32}{"measured",-16}{"target",-18}result");
+        foreach ((string metric, string value, string target, string result) in rows)
+        {
+            Console.WriteLine($"  {metric,-32}{value,-16}{target,-18}{result}");
+        }
+
+        int pass = rows.Count(r => r.Result == "PASS");
+        int miss = rows.Count(r => r.Result == "MISS");
+        var tail = new StringBuilder($"  {pass} PASS, {miss} MISS");
+        long failures = Load.Sum(r => r.Non2xx + r.Errors);
+        if (failures > 0)
+        {
+            tail.Append($"; note: {failures:N0} load requests were non-2xx or failed (not counted in req/s)");
+        }
+
+        Console.WriteLine(tail.ToString());
+    }
+
+    private void AddThroughput(List<(string, string, string, string)> rows, string name, int concurrency, double target)
+    {
+        LoadResult? r = Load.Find(x => x.Name == name && x.Concurrency == concurrency);
+        string metric = $"task {name} c{concurrency} throughput";
+        string goal = $">= {target:N0} req/s";
+        rows.Add(r is null
+            ? (metric, "not run", goal, "N/A")
+            : (metric, $"{r.RequestsPerSecond:N1} req/s", goal, Verdict(r.RequestsPerSecond >= target)));
+    }
+
+    private void AddP99(List<(string, string, string, string)> rows, string name, int concurrency)
+    {
+        LoadResult? r = Load.Find(x => x.Name == name && x.Concurrency == concurrency);
+        string metric = $"task {name} c{concurrency} p99";
+        string goal = $"<= {P99AtC64TargetMs} ms";
+        if (r is null || r.Histogram.Count == 0)
+        {
+            rows.Add((metric, r is null ? "not run" : "no 2xx", goal, r is null ? "N/A" : "MISS"));
+            return;
+        }
+
+        double p99 = r.Histogram.PercentileMs(99);
+        rows.Add((metric, $"{p99:0.00} ms", goal, Verdict(p99 <= P99AtC64TargetMs)));
+    }
+
+    private static string Processes(int n) => n == 1 ? "1 process" : $"{n} processes";
+
+    private static string Verdict(bool ok) => ok ? "PASS" : "MISS";
+
+    private static string Ms(double ms) => double.IsNaN(ms) ? "-" : ms.ToString("0.00", CultureInfo.InvariantCulture);
+}

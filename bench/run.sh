@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the Mission Control bench in Release and runs it against a started system.
+#
+#   bench/run.sh [--url http://localhost:4000] [--token TOKEN] [--duration 10] [--events 500]
+#                [--only create,list,events,memory] [--pids FILE|LIST] [--help]
+#
+# The edge must be on a loopback address. The token defaults to env MC_ADMIN_TOKEN, then
+# <repo>/.mc/admin-token. Exit code: 0 measured (even if targets are missed), 1 bad arguments,
+# 2 system unreachable, 3 setup failed (org/board creation), 4 build failed.
+set -euo pipefail
+
+bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_dir="$(cd "$bench_dir/.." && pwd)"
+project="$bench_dir/MissionControl.Bench/MissionControl.Bench.csproj"
+dll="$repo_dir/artifacts/bin/MissionControl.Bench/release/MissionControl.Bench.dll"
+
+echo "bench/run.sh: building MissionControl.Bench (Release)..." >&2
+# Build servers are disabled so no MSBuild/compiler processes linger on the box being measured.
+if ! build_log="$(dotnet build "$project" -c Release --nologo --disable-build-servers -v quiet 2>&1)"; then
+  printf '%s\n' "$build_log" >&2
+  echo "bench/run.sh: build of $project failed" >&2
+  exit 4
+fi
+
+if [[ ! -f "$dll" ]]; then
+  dll="$(dotnet msbuild "$project" -nologo -p:Configuration=Release -getProperty:TargetPath)"
+fi
+
+exec dotnet "$dll" "$@"

@@ -1,0 +1,182 @@
+using RabbitMQ.Client;
+
+namespace MissionControl.LocalServers;
+
+/// <summary>
+/// A private RabbitMQ node from the Debian package: its own node name, Erlang cookie, epmd, ports,
+/// config, data and log, bound to 127.0.0.1, so it never meets the system node or another test run's.
+/// </summary>
+public sealed class RabbitMqServer : IAsyncDisposable
+{
+    public const string ServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+    private const string ServiceUser = "rabbitmq";
+
+    private readonly LocalProcess _node;
+    private readonly LocalProcess _epmd;
+
+    private RabbitMqServer(string workDir, string nodeName, int port, int distributionPort, int epmdPort, LocalProcess node, LocalProcess epmd)
+    {
+        WorkDir = workDir;
+        NodeName = nodeName;
+        Port = port;
+        DistributionPort = distributionPort;
+        EpmdPort = epmdPort;
+        _node = node;
+        _epmd = epmd;
+    }
+
+    public static bool IsInstalled => File.Exists(ServerScript) && Platform.Which("epmd") is not null;
+
+    public string WorkDir { get; }
+    public string NodeName { get; }
+    public int Port { get; }
+    public int DistributionPort { get; }
+    public int EpmdPort { get; }
+
+    /// <summary>Aspire's format: <c>amqp://guest:guest@127.0.0.1:&lt;port&gt;</c> (guest may log in from loopback).</summary>
+    public string ConnectionString => $"amqp://guest:guest@127.0.0.1:{Port}";
+
+    /// <summary>Pid of the rabbitmq-server script; the Erlang VM runs under it.</summary>
+    public int Pid => _node.Pid;
+    public int EpmdPid => _epmd.Pid;
+    public string LogPath => _node.LogPath;
+
+    /// <summary>Completes when the node exits (expectedly or not).</summary>
+    public Task<int> Exited => _node.Exited;
+
+    public static Task<RabbitMqServer> StartAsync(string workDir, int? port = null, CancellationToken cancellationToken = default) =>
+        StartAsync(new LocalServerOptions(workDir) { Port = port }, cancellationToken);
+
+    public static Task<RabbitMqServer> StartAsync(LocalServerOptions options, CancellationToken cancellationToken = default)
+    {
+        Platform.EnsureLinux();
+        if (!IsInstalled)
+        {
+            throw LocalServerUnavailableException.RabbitMq();
+        }
+        return Startup.WithPortRetryAsync(options, "rabbitmq", () => StartOnceAsync(options, cancellationToken));
+    }
+
+    private static async Task<RabbitMqServer> StartOnceAsync(LocalServerOptions options, CancellationToken ct)
+    {
+        var workDir = Path.GetFullPath(options.WorkDir);
+        var runAs = Platform.IsRoot && Platform.UserExists(ServiceUser) ? ServiceUser : null;
+        var nodeName = $"mc-{Environment.ProcessId}-{Platform.RandomToken(6)}@localhost";
+        var port = options.Port ?? FreePort.Next();
+        var distPort = FreePort.Next();
+        var epmdPort = FreePort.Next();
+        var log = options.Log ?? (_ => { });
+
+        // A fresh node every time: the work dir holds only this node's files.
+        var home = Path.Combine(workDir, "home");
+        var mnesia = Path.Combine(workDir, "mnesia");
+        if (Directory.Exists(mnesia))
+        {
+            Directory.Delete(mnesia, recursive: true);
+        }
+        foreach (var dir in new[] { workDir, home, mnesia, Path.Combine(workDir, "log") })
+        {
+            Directory.CreateDirectory(dir);
+        }
+        await File.WriteAllTextAsync(Path.Combine(workDir, "enabled_plugins"), "[].", ct);
+        await File.WriteAllTextAsync(Path.Combine(workDir, "rabbitmq.conf"), "# private node started by MissionControl.LocalServers\n", ct);
+        await File.WriteAllTextAsync(Path.Combine(workDir, "advanced.config"), "[].", ct);
+        await File.WriteAllTextAsync(Path.Combine(workDir, "rabbitmq-env.conf"), "", ct);
+        var cookie = Path.Combine(home, ".erlang.cookie");
+        if (File.Exists(cookie))
+        {
+            File.Delete(cookie);
+        }
+        await File.WriteAllTextAsync(cookie, Platform.RandomToken(32), ct);
+        await Platform.HandOverAsync(workDir, runAs, ct);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(cookie, UnixFileMode.UserRead); // Erlang refuses a cookie others can read
+        }
+
+        var environment = new Dictionary<string, string?>
+        {
+            ["HOME"] = home,
+            ["ERL_EPMD_PORT"] = epmdPort.ToString(),
+            ["ERL_EPMD_ADDRESS"] = "127.0.0.1",
+            ["RABBITMQ_NODENAME"] = nodeName,
+            ["RABBITMQ_NODE_IP_ADDRESS"] = "127.0.0.1",
+            ["RABBITMQ_NODE_PORT"] = port.ToString(),
+            ["RABBITMQ_DIST_PORT"] = distPort.ToString(),
+            ["RABBITMQ_MNESIA_BASE"] = mnesia,
+            ["RABBITMQ_LOG_BASE"] = Path.Combine(workDir, "log"),
+            ["RABBITMQ_LOGS"] = "-", // the main log to stdout, i.e. our log file
+            ["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(workDir, "enabled_plugins"),
+            ["RABBITMQ_CONFIG_FILE"] = Path.Combine(workDir, "rabbitmq.conf"),
+            ["RABBITMQ_ADVANCED_CONFIG_FILE"] = Path.Combine(workDir, "advanced.config"),
+            ["RABBITMQ_CONF_ENV_FILE"] = Path.Combine(workDir, "rabbitmq-env.conf"),
+            ["RABBITMQ_PID_FILE"] = Path.Combine(workDir, "node.pid"),
+            // We run epmd ourselves (so we own its pid); keep distribution on loopback too.
+            ["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] = "-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}",
+        };
+
+        LocalProcess? epmd = null;
+        LocalProcess? node = null;
+        try
+        {
+            log($"rabbitmq: starting epmd on 127.0.0.1:{epmdPort}");
+            epmd = LocalProcess.Start(new LocalProcessStartInfo("epmd", "epmd", ["-port", epmdPort.ToString()], Path.Combine(workDir, "epmd.log"))
+            {
+                Environment = environment,
+                WorkingDirectory = workDir,
+                RunAsUser = runAs,
+            });
+            await Startup.WaitUntilReadyAsync(epmd, "epmd", _ => FreePort.IsListeningAsync("127.0.0.1", epmdPort), TimeSpan.FromSeconds(15), ct);
+
+            var logPath = options.LogPath ?? Path.Combine(workDir, "rabbitmq.log");
+            log($"rabbitmq: starting node {nodeName} on 127.0.0.1:{port} (log: {logPath})");
+            node = LocalProcess.Start(new LocalProcessStartInfo("rabbitmq", ServerScript, [], logPath)
+            {
+                Environment = environment,
+                WorkingDirectory = workDir,
+                RunAsUser = runAs,
+            });
+            var server = new RabbitMqServer(workDir, nodeName, port, distPort, epmdPort, node, epmd);
+            await Startup.WaitUntilReadyAsync(node, "rabbitmq", server.AcceptsAmqpAsync, options.StartTimeout, ct);
+            log($"rabbitmq: ready at {server.ConnectionString} (pid {node.Pid})");
+            return server;
+        }
+        catch
+        {
+            await Startup.StopQuietlyAsync(node, epmd);
+            throw;
+        }
+    }
+
+    /// <summary>A full AMQP handshake (TCP accept alone happens before the node is usable).</summary>
+    private async Task<bool> AcceptsAmqpAsync(CancellationToken ct)
+    {
+        if (!await FreePort.IsListeningAsync("127.0.0.1", Port))
+        {
+            return false;
+        }
+        var factory = new ConnectionFactory
+        {
+            Uri = new Uri(ConnectionString),
+            AutomaticRecoveryEnabled = false,
+            RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
+            ClientProvidedName = "mc-localservers-probe",
+        };
+        try
+        {
+            await using var connection = await factory.CreateConnectionAsync(ct);
+            return connection.IsOpen;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>SIGTERM to the node (the script stops the VM cleanly), SIGKILL to the tree after 10 s; then its epmd.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _node.StopAsync(TimeSpan.FromSeconds(10));
+        await _epmd.StopAsync(TimeSpan.FromSeconds(2));
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs Mission Control locally: installs the prerequisites if needed, then the AppHost, which builds
+# the solution and starts RabbitMQ, every service and the edge on http://localhost:4000.
+# Arguments go to the AppHost, e.g. ./scripts/start.sh --postgres --redis --port 4100 (see --help).
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+"$repo/scripts/install-prereqs.sh"
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "dotnet is not installed: install the .NET 10 SDK (https://dot.net)." >&2
+  exit 1
+fi
+
+cd "$repo"
+exec dotnet run --project AppHost -- "$@"

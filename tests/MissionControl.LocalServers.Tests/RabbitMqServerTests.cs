@@ -1,0 +1,47 @@
+namespace MissionControl.LocalServers.Tests;
+
+public sealed class RabbitMqServerTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task StartAsync_AcceptsAmqpAndRoundTripsAMessage_AndDisposeLeavesNothingRunning()
+    {
+        var workDir = Probes.NewWorkDir("rabbitmq");
+        var server = await RabbitMqServer.StartAsync(new LocalServerOptions(workDir) { Log = output.WriteLine });
+        int pid = server.Pid, epmdPid = server.EpmdPid;
+        try
+        {
+            Assert.Equal($"amqp://guest:guest@127.0.0.1:{server.Port}", server.ConnectionString);
+            Assert.True(File.Exists(server.LogPath));
+            Assert.Equal("hello from the test", await Probes.RoundTripAsync(server.ConnectionString, "hello from the test"));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+
+        Assert.False(ProcessTree.IsAlive(pid), "rabbitmq-server still runs");
+        Assert.False(ProcessTree.IsAlive(epmdPid), "epmd still runs");
+        await Probes.AssertPortClosedAsync(server.Port);
+        await Probes.AssertPortClosedAsync(server.DistributionPort);
+        await Probes.AssertPortClosedAsync(server.EpmdPort);
+        Probes.AssertNoProcessMentions(server.NodeName.Split('@')[0]);
+        Directory.Delete(workDir, recursive: true);
+    }
+
+    [Fact]
+    public async Task StartAsync_TwoNodesSideBySide_DoNotClash()
+    {
+        var (dirA, dirB) = (Probes.NewWorkDir("rabbitmq-a"), Probes.NewWorkDir("rabbitmq-b"));
+        var started = await Task.WhenAll(RabbitMqServer.StartAsync(dirA), RabbitMqServer.StartAsync(dirB));
+        await using (var a = started[0])
+        await using (var b = started[1])
+        {
+            Assert.NotEqual(a.Port, b.Port);
+            Assert.NotEqual(a.NodeName, b.NodeName);
+            Assert.Equal("a", await Probes.RoundTripAsync(a.ConnectionString, "a"));
+            Assert.Equal("b", await Probes.RoundTripAsync(b.ConnectionString, "b"));
+        }
+        Directory.Delete(dirA, recursive: true);
+        Directory.Delete(dirB, recursive: true);
+    }
+}
