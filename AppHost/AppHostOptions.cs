@@ -8,7 +8,8 @@ internal sealed record AppHostOptions
 
         Starts RabbitMQ, then orgs, tasks, agents, gateway-bridge, metrics and the edge on loopback.
 
-          --no-build      do not run `dotnet build MissionControl.sln -c Debug` first
+          --no-build      do not run `dotnet build MissionControl.sln -c <configuration>` first
+          --debug         run the Debug build (default: Release, which is what the figures are for)
           --postgres      PostgreSQL per service instead of SQLite (or MC_POSTGRES=1)
           --redis         start Redis and pass ConnectionStrings__redis (or MC_REDIS=1)
           --port <n>      edge port (or MC_EDGE_PORT; default 4000)
@@ -21,6 +22,7 @@ internal sealed record AppHostOptions
         """;
 
     public bool Build { get; init; } = true;
+    public string Configuration { get; init; } = "Release";
     public bool Postgres { get; init; }
     public bool Redis { get; init; }
     public int EdgePort { get; init; } = 4000;
@@ -50,6 +52,7 @@ internal sealed record AppHostOptions
             switch (args[i])
             {
                 case "--no-build": options = options with { Build = false }; break;
+                case "--debug": options = options with { Configuration = "Debug" }; break;
                 case "--postgres": options = options with { Postgres = true }; break;
                 case "--redis": options = options with { Redis = true }; break;
                 case "--verbose" or "-v": options = options with { Verbose = true }; break;

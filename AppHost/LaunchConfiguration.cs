@@ -31,17 +31,18 @@ internal sealed class LaunchConfiguration
     private readonly AppHostPaths _paths;
     private readonly Dictionary<string, int> _ports = [];
 
-    private LaunchConfiguration(AppHostPaths paths, int edgePort, string adminToken, string adminTokenSource)
+    private readonly string _configuration;
+
+    private LaunchConfiguration(AppHostPaths paths, string configuration, int edgePort, string adminToken, string adminTokenSource)
     {
         _paths = paths;
+        _configuration = configuration.ToLowerInvariant();
         _ports[Edge.Name] = edgePort;
         AdminToken = adminToken;
         AdminTokenSource = adminTokenSource;
 
         // A fresh ECDSA P-256 key pair per run: the edge signs internal tokens, everyone verifies.
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        SigningKey = Convert.ToBase64String(key.ExportPkcs8PrivateKey());
-        VerificationKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
+        (SigningKey, VerificationKey) = MissionControl.InternalAuth.InternalKeys.Generate();
     }
 
     public string SigningKey { get; }
@@ -60,7 +61,7 @@ internal sealed class LaunchConfiguration
     public static LaunchConfiguration Create(AppHostPaths paths, AppHostOptions options)
     {
         var (token, source) = LoadOrCreateAdminToken(paths);
-        var configuration = new LaunchConfiguration(paths, options.EdgePort, token, source);
+        var configuration = new LaunchConfiguration(paths, options.Configuration, options.EdgePort, token, source);
         foreach (var service in Services)
         {
             // Fixed ports give stable URLs; when one is taken, any free port will do (they are discovered).
@@ -78,7 +79,7 @@ internal sealed class LaunchConfiguration
         project == Edge ? $"http://localhost:{PortOf(project)}" : ProbeUrl(project);
 
     public string DllPath(ProjectDefinition project) =>
-        Path.Combine(_paths.Repo, "artifacts", "bin", project.AssemblyName, "debug", project.AssemblyName + ".dll");
+        Path.Combine(_paths.Repo, "artifacts", "bin", project.AssemblyName, _configuration, project.AssemblyName + ".dll");
 
     /// <summary>Variables to set (a null value removes one inherited from the AppHost's environment).</summary>
     public Dictionary<string, string?> EnvironmentFor(ProjectDefinition project)

@@ -120,11 +120,11 @@ return exitCode;
 async Task BuildAsync(CancellationToken ct)
 {
     var log = paths.LogFor("build");
-    Say($"building {AppHostPaths.SolutionFile} (Debug; log: {paths.Show(log)})…");
+    Say($"building {AppHostPaths.SolutionFile} ({options.Configuration}; log: {paths.Show(log)})…");
     // No build servers: nothing of ours may keep running after the AppHost exits.
     var build = new Resource("build", "build");
     var process = LocalProcess.Start(new LocalProcessStartInfo("build", "dotnet",
-        ["build", paths.Solution, "-c", "Debug", "--nologo", "--disable-build-servers", "-v:minimal"], log)
+        ["build", paths.Solution, "-c", options.Configuration, "--nologo", "--disable-build-servers", "-v:minimal"], log)
     {
         WorkingDirectory = paths.Repo,
     });
