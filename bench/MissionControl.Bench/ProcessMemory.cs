@@ -3,13 +3,19 @@ using System.Text;
 
 namespace MissionControl.Bench;
 
-internal sealed record ProcessRss(int Pid, string Name, long RssKb);
+/// <summary>RSS counts shared pages (the .NET runtime's files) once per process; PSS splits them fairly.</summary>
+internal sealed record ProcessRss(int Pid, string Name, long RssKb)
+{
+    public long PssKb { get; } = ProcessMemory.ReadPssKb(Pid) ?? RssKb;
+}
 
 internal sealed record MemorySnapshot(string Label, IReadOnlyList<ProcessRss> Processes, IReadOnlyList<string> Notes)
 {
     public long TotalKb => Processes.Sum(p => p.RssKb);
 
     public double TotalMb => TotalKb / 1024.0;
+
+    public double TotalPssMb => Processes.Sum(p => p.PssKb) / 1024.0;
 }
 
 /// <summary>
@@ -220,6 +226,28 @@ internal static class ProcessMemory
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return [];
+        }
+    }
+
+    /// <summary>Pss from /proc/&lt;pid&gt;/smaps_rollup, or null where the kernel does not offer it.</summary>
+    public static long? ReadPssKb(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{pid}/smaps_rollup"))
+            {
+                if (line.StartsWith("Pss:", StringComparison.Ordinal))
+                {
+                    ReadOnlySpan<char> value = line.AsSpan(4).Trim();
+                    int space = value.IndexOf(' ');
+                    return long.TryParse(space > 0 ? value[..space] : value, NumberStyles.None, CultureInfo.InvariantCulture, out long kb) ? kb : null;
+                }
+            }
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

@@ -78,13 +78,13 @@ internal sealed class Report
             return;
         }
 
-        Console.WriteLine($"  {"pid",8}  {"RSS MB",9}  process");
+        Console.WriteLine($"  {"pid",8}  {"RSS MB",9}  {"PSS MB",9}  process");
         foreach (ProcessRss p in m.Processes)
         {
-            Console.WriteLine($"  {p.Pid,8}  {p.RssKb / 1024.0,9:N1}  {p.Name}");
+            Console.WriteLine($"  {p.Pid,8}  {p.RssKb / 1024.0,9:N1}  {p.PssKb / 1024.0,9:N1}  {p.Name}");
         }
 
-        Console.WriteLine($"  {"total",8}  {m.TotalMb,9:N1}  ({Processes(m.Processes.Count)}, {m.Label})");
+        Console.WriteLine($"  {"total",8}  {m.TotalMb,9:N1}  {m.TotalPssMb,9:N1}  ({Processes(m.Processes.Count)}, {m.Label})");
     }
 
     public void PrintSummary(BenchOptions options, TimeSpan elapsed)
@@ -115,7 +115,7 @@ internal sealed class Report
         if (IdleMemory is { } idle)
         {
             Console.WriteLine(
-                $"Memory (VmRSS): idle {idle.TotalMb:N1} MB in {Processes(idle.Processes.Count)}" +
+                $"Memory (VmRSS): idle {idle.TotalMb:N1} MB (PSS {idle.TotalPssMb:N1} MB) in {Processes(idle.Processes.Count)}" +
                 (AfterMemory is { } after ? $"; after load {after.TotalMb:N1} MB in {Processes(after.Processes.Count)}" : ""));
         }
 

@@ -24,24 +24,36 @@ public sealed class OutboxSignal
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
 }
 
-internal sealed class OutboxSaveChangesInterceptor(OutboxSignal signal) : SaveChangesInterceptor
+/// <summary>
+/// Signals the relay once outbox rows are committed: after SaveChanges when it ran in its own
+/// transaction, else when the explicit transaction around it commits.
+/// </summary>
+internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : SaveChangesInterceptor, IDbTransactionInterceptor
 {
     public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
     {
-        NotifyIfOutboxWritten(eventData.Context);
+        if (eventData.Context?.Database.CurrentTransaction is null) NotifyIfOutboxWritten(eventData.Context);
         return result;
     }
 
     public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken ct = default)
     {
-        NotifyIfOutboxWritten(eventData.Context);
+        if (eventData.Context?.Database.CurrentTransaction is null) NotifyIfOutboxWritten(eventData.Context);
         return ValueTask.FromResult(result);
+    }
+
+    public void TransactionCommitted(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData) =>
+        NotifyIfOutboxWritten(eventData.Context);
+
+    public Task TransactionCommittedAsync(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData, CancellationToken ct = default)
+    {
+        NotifyIfOutboxWritten(eventData.Context);
+        return Task.CompletedTask;
     }
 
     private void NotifyIfOutboxWritten(DbContext? db)
     {
-        // An explicit transaction commits later; the relay's poll picks those rows up.
-        if (db is null || db.Database.CurrentTransaction is not null) return;
+        if (db is null) return;
         foreach (var _ in db.ChangeTracker.Entries<OutboxMessage>())
         {
             signal.Notify();

@@ -50,11 +50,13 @@ public abstract class MigrationUpgradeTests(BrokerFixture broker)
         var page = await service.ClientFor(TestTokens.Owner(org)).GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks?status=inbox");
 
         var item = Assert.Single(page.GetProperty("items").EnumerateArray());
+        // The total comes from counters a later migration created and back-filled from existing tasks.
+        Assert.Equal(1, page.GetProperty("total").GetInt32());
         Assert.Equal(task, item.GetProperty("id").GetGuid());
         Assert.Equal("Made before the upgrade", item.GetProperty("title").GetString());
         await using var upgraded = OpenAtFirstRelease(cs);
         Assert.Empty(await upgraded.Database.GetPendingMigrationsAsync());
-        Assert.True((await upgraded.Database.GetAppliedMigrationsAsync()).Count() >= 2);
+        Assert.True((await upgraded.Database.GetAppliedMigrationsAsync()).Count() >= 3);
     }
 }
 

@@ -164,6 +164,14 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
 
         var inbox = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks?status=inbox,done");
         Assert.Equal(["d", "c", "a"], inbox.GetProperty("items").EnumerateArray().Select(t => t.GetProperty("title").GetString()));
+        Assert.Equal(3, inbox.GetProperty("total").GetInt32());
+
+        var agent = Guid.NewGuid();
+        Assert.Equal(HttpStatusCode.Created, (await Owner.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = "e", assigned_agent_id = agent })).StatusCode);
+        var assigned = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks?assigned_agent_id={agent}");
+        Assert.Equal(1, assigned.GetProperty("total").GetInt32());
+        Assert.Equal(4, (await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks?unassigned=true")).GetProperty("total").GetInt32());
+        Assert.Equal(5, (await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks")).GetProperty("total").GetInt32());
         var started = inbox.GetProperty("items").EnumerateArray().All(t => t.GetProperty("in_progress_at").ValueKind == JsonValueKind.Null);
         Assert.True(started);
     }

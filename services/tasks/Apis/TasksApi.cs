@@ -52,14 +52,20 @@ public static class TasksApi
             InProgressAt = status == TaskStatuses.InProgress ? now : null, AssignedAgentId = body.AssignedAgentId,
             CreatedByUserId = principal.UserId, CreatedAt = now, UpdatedAt = now,
         };
-        db.Tasks.Add(task);
-        db.AddIntegrationEvent(new TaskCreated { OrganizationId = task.OrganizationId, BoardId = boardId, Task = ToSnapshot(task), OccurredAt = now });
-        await db.SaveChangesAsync(ct);
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            db.Tasks.Add(task);
+            db.AddIntegrationEvent(new TaskCreated { OrganizationId = task.OrganizationId, BoardId = boardId, Task = ToSnapshot(task), OccurredAt = now });
+            await db.SaveChangesAsync(ct);
+            await TaskCounts.AddAsync(db, boardId, status, 1, ct);
+            await tx.CommitAsync(ct);
+        }
         return Results.Created($"/api/v1/boards/{boardId}/tasks/{task.Id}", ToRead(task));
     }
 
     private static async Task<IResult> List(
-        Guid boardId, HttpContext http, TasksDbContext db, BoardCopies boards, string? status, Guid? assignedAgentId, bool? unassigned,
+        Guid boardId, HttpContext http, TasksDbContext db, BoardCopies boards, string? status,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "assigned_agent_id")] Guid? assignedAgentId, bool? unassigned,
         int? limit, int? offset, CancellationToken ct)
     {
         if (!PageRequest.TryParse(limit, offset, out var page, out var error)) return error!;
@@ -69,16 +75,20 @@ public static class TasksApi
         if (!principal.CanReadBoard(boardId)) return ApiProblems.Forbidden("You have no read access to this board.");
 
         var query = db.Tasks.AsNoTracking().Where(t => t.BoardId == boardId);
+        var counts = db.TaskCounts.AsNoTracking().Where(c => c.BoardId == boardId);
         if (!string.IsNullOrWhiteSpace(status))
         {
             var statuses = status.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (statuses.Any(s => !TaskStatuses.All.Contains(s))) return ApiProblems.Validation("status", "Unsupported task status filter.");
             query = query.Where(t => statuses.Contains(t.Status));
+            counts = counts.Where(c => statuses.Contains(c.Status));
         }
+        var byAgent = assignedAgentId is not null || unassigned == true;
         if (assignedAgentId is { } agentId) query = query.Where(t => t.AssignedAgentId == agentId);
         if (unassigned == true) query = query.Where(t => t.AssignedAgentId == null);
 
-        var total = await query.CountAsync(ct);
+        // The per-status counters answer the common totals without scanning the board's tasks.
+        var total = byAgent ? await query.CountAsync(ct) : await counts.SumAsync(c => c.TaskCount, ct);
         var items = await query.OrderByDescending(t => t.CreatedAt).Skip(page.Offset).Take(page.Limit).ToListAsync(ct);
         return Results.Ok(new Page<TaskRead>(items.ConvertAll(ToRead), total, page.Limit, page.Offset));
     }

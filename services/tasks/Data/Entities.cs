@@ -17,6 +17,17 @@ public sealed class TaskItem
     public DateTime UpdatedAt { get; set; }
 }
 
+/// <summary>
+/// How many tasks a board has in each status, kept in the same transaction as the tasks, so a list's
+/// total is a handful of rows instead of a scan over every task of the board.
+/// </summary>
+public sealed class BoardTaskCount
+{
+    public Guid BoardId { get; set; }
+    public required string Status { get; set; }
+    public int TaskCount { get; set; }
+}
+
 /// <summary>Local read copy of a board owned by orgs, fed by BoardCreated (the rules are enforced here).</summary>
 public sealed class BoardCopy
 {

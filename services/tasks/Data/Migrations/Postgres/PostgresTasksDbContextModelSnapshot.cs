@@ -143,6 +143,27 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                     b.ToTable("boards", (string)null);
                 });
 
+            modelBuilder.Entity("MissionControl.Tasks.Data.BoardTaskCount", b =>
+                {
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.Property<string>("Status")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<int>("TaskCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("task_count");
+
+                    b.HasKey("BoardId", "Status")
+                        .HasName("pk_board_task_counts");
+
+                    b.ToTable("board_task_counts", (string)null);
+                });
+
             modelBuilder.Entity("MissionControl.Tasks.Data.TaskItem", b =>
                 {
                     b.Property<Guid>("Id")
