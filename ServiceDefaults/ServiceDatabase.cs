@@ -27,6 +27,7 @@ public static class ServiceDatabase
         if (string.IsNullOrWhiteSpace(cs))
             cs = $"Data Source={Path.Combine(builder.Environment.ContentRootPath, connectionName + ".db")}";
 
+        builder.Services.AddSingleton(new MissionControl.Messaging.DatabaseWriteGate(serialize: !IsPostgres(cs)));
         if (IsPostgres(cs))
             builder.Services.AddDbContextPool<TContext, TPostgres>((sp, o) => o
                 .UseNpgsql(cs).UseSnakeCaseNamingConvention().AddInterceptors(sp.GetServices<IInterceptor>()));

@@ -7,7 +7,7 @@ namespace MissionControl.Messaging;
 /// Base for consumers that change a service's database: the inbox row and the handler's changes are
 /// saved together, so a redelivered message (same MessageId) changes nothing the second time.
 /// </summary>
-public abstract class IdempotentConsumer<TMessage, TContext>(TContext db) : IConsumer<TMessage>
+public abstract class IdempotentConsumer<TMessage, TContext>(TContext db, DatabaseWriteGate writes) : IConsumer<TMessage>
     where TMessage : class where TContext : DbContext
 {
     protected TContext Db { get; } = db;
@@ -23,7 +23,8 @@ public abstract class IdempotentConsumer<TMessage, TContext>(TContext db) : ICon
         Db.Set<InboxMessage>().Add(new InboxMessage { MessageId = messageId, Consumer = consumer, ProcessedAt = DateTime.UtcNow });
         try
         {
-            await Db.SaveChangesAsync(context.CancellationToken);
+            using (await writes.EnterAsync(context.CancellationToken))
+                await Db.SaveChangesAsync(context.CancellationToken);
         }
         catch (DbUpdateException)
         {

@@ -153,7 +153,8 @@ public sealed class OutboxRelay<TContext>(
         }
 
         if (published.Count > 0)
-            await db.Set<OutboxMessage>().Where(m => published.Contains(m.Sequence)).ExecuteDeleteAsync(CancellationToken.None);
+            using (await scope.ServiceProvider.GetRequiredService<DatabaseWriteGate>().EnterAsync(CancellationToken.None))
+                await db.Set<OutboxMessage>().Where(m => published.Contains(m.Sequence)).ExecuteDeleteAsync(CancellationToken.None);
         if (firstError is not null)
             throw new InvalidOperationException($"{batch.Count - published.Count} outbox message(s) not published", firstError);
         Activity.Current?.SetTag("outbox.published", published.Count);

@@ -47,6 +47,12 @@ public sealed class OutboxSurvivesKillTests(BrokerFixture broker)
         var task = await IdOf(await toTasks.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = "must not be lost" }));
         await Task.Delay(500);
         Assert.Empty(probe.Received<TaskCreated>(e => e.Task.Id == task));
+        // Alive, but not ready: readiness names the broker as what is missing.
+        using var health = await new HttpClient().GetAsync(tasks + "/health");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        var checks = (await health.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checks");
+        Assert.Equal("Healthy", checks.GetProperty("database").GetString());
+        Assert.Contains(checks.EnumerateObject(), c => c.Name.Contains("masstransit") && c.Value.GetString() != "Healthy");
 
         await system.KillAsync("tasks");
         await system.StartAsync("tasks-restarted", "MissionControl.Tasks", new Dictionary<string, string?>(verification)

@@ -25,7 +25,8 @@ public static class TasksApi
     }
 
     private static async Task<IResult> Create(
-        Guid boardId, CreateTaskRequest body, HttpContext http, TasksDbContext db, BoardCopies boards, TimeProvider time, CancellationToken ct)
+        Guid boardId, CreateTaskRequest body, HttpContext http, TasksDbContext db, BoardCopies boards, DatabaseWriteGate writes,
+        TimeProvider time, CancellationToken ct)
     {
         var principal = http.GetPrincipal();
         if (principal.Kind != PrincipalKind.User)
@@ -52,6 +53,7 @@ public static class TasksApi
             InProgressAt = status == TaskStatuses.InProgress ? now : null, AssignedAgentId = body.AssignedAgentId,
             CreatedByUserId = principal.UserId, CreatedAt = now, UpdatedAt = now,
         };
+        using (await writes.EnterAsync(ct))
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             db.Tasks.Add(task);

@@ -5,7 +5,8 @@ using MissionControl.Tasks.Data;
 
 namespace MissionControl.Tasks.Consumers;
 
-public sealed class BoardCreatedConsumer(TasksDbContext db, IMemoryCache cache) : IdempotentConsumer<BoardCreated, TasksDbContext>(db)
+public sealed class BoardCreatedConsumer(TasksDbContext db, DatabaseWriteGate writes, IMemoryCache cache)
+    : IdempotentConsumer<BoardCreated, TasksDbContext>(db, writes)
 {
     protected override async Task Handle(BoardCreated message, CancellationToken ct)
     {
