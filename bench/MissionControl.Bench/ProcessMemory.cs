@@ -230,47 +230,24 @@ internal static class ProcessMemory
     }
 
     /// <summary>Pss from /proc/&lt;pid&gt;/smaps_rollup, or null where the kernel does not offer it.</summary>
-    public static long? ReadPssKb(int pid)
+    public static long? ReadPssKb(int pid) => ReadKb($"/proc/{pid}/smaps_rollup", "Pss:");
+
+    // Kernel threads and zombies have no VmRSS: 0, not "gone".
+    private static long? ReadRssKb(int pid) => File.Exists($"/proc/{pid}/status") ? ReadKb($"/proc/{pid}/status", "VmRSS:") ?? 0 : null;
+
+    /// <summary>The "Name:   1234 kB" line of a /proc file, in kB; null if absent or unreadable.</summary>
+    private static long? ReadKb(string path, string field)
     {
         try
         {
-            foreach (string line in File.ReadLines($"/proc/{pid}/smaps_rollup"))
+            foreach (string line in File.ReadLines(path))
             {
-                if (line.StartsWith("Pss:", StringComparison.Ordinal))
-                {
-                    ReadOnlySpan<char> value = line.AsSpan(4).Trim();
-                    int space = value.IndexOf(' ');
-                    return long.TryParse(space > 0 ? value[..space] : value, NumberStyles.None, CultureInfo.InvariantCulture, out long kb) ? kb : null;
-                }
+                if (!line.StartsWith(field, StringComparison.Ordinal)) continue;
+                ReadOnlySpan<char> value = line.AsSpan(field.Length).Trim();
+                int space = value.IndexOf(' ');
+                return long.TryParse(space > 0 ? value[..space] : value, NumberStyles.None, CultureInfo.InvariantCulture, out long kb) ? kb : null;
             }
             return null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    private static long? ReadRssKb(int pid)
-    {
-        try
-        {
-            foreach (string line in File.ReadLines($"/proc/{pid}/status"))
-            {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                {
-                    ReadOnlySpan<char> value = line.AsSpan(6).Trim();
-                    int space = value.IndexOf(' ');
-                    if (space > 0)
-                    {
-                        value = value[..space];
-                    }
-
-                    return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long kb) ? kb : null;
-                }
-            }
-
-            return 0; // kernel threads and zombies have no VmRSS
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
