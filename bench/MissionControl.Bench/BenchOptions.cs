@@ -19,7 +19,7 @@ internal sealed class BenchOptions
     public int Events { get; private set; } = 500;
     public int EventWarmup { get; private set; } = 10;
     // Long enough for tiered JIT to reach optimized code in every process on a 2-core box: the figures are steady state.
-    public double WarmupSeconds { get; private set; } = 10;
+    public double WarmupSeconds { get; private set; } = 20;
     public string? Pids { get; private set; }
     public string PidsSource { get; private set; } = "scan of /proc";
     public HashSet<string> Phases { get; } = new(AllPhases, StringComparer.Ordinal);
@@ -43,7 +43,7 @@ internal sealed class BenchOptions
           --duration SECONDS   duration of each load step (default 10)
           --events N           events to measure in the event-latency phase (default 500)
           --event-warmup N     unmeasured events sent before measuring (default 10)
-          --warmup SECONDS     mixed warm-up before the load phases (default 10, 0 = none)
+          --warmup SECONDS     mixed warm-up before the load phases (default 20, 0 = none)
           --only LIST          comma separated subset of: create,list,events,memory
           --pids FILE|LIST     processes to measure: a file of pids (one per line) or a
                                comma separated list; default env MC_BENCH_PIDS, else a /proc scan
