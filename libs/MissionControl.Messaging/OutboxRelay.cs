@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -157,7 +156,6 @@ public sealed class OutboxRelay<TContext>(
                 await db.Set<OutboxMessage>().Where(m => published.Contains(m.Sequence)).ExecuteDeleteAsync(CancellationToken.None);
         if (firstError is not null)
             throw new InvalidOperationException($"{batch.Count - published.Count} outbox message(s) not published", firstError);
-        Activity.Current?.SetTag("outbox.published", published.Count);
         return batch.Count;
     }
 

@@ -8,17 +8,18 @@ using MissionControl.InternalAuth;
 namespace MissionControl.Orgs.Tests;
 
 [CollectionDefinition(Collection)]
-public sealed class BrokerCollection : ICollectionFixture<BrokerFixture>
+public sealed class InfrastructureCollection : ICollectionFixture<BrokerFixture>, ICollectionFixture<PostgresFixture>
 {
-    public const string Collection = "broker";
+    public const string Collection = "infrastructure";
 }
 
-/// <summary>orgs through HTTP with the real broker: organizations, boards, and principal resolution.</summary>
-[Collection(BrokerCollection.Collection)]
-public sealed class OrgsApiTests(BrokerFixture broker) : IAsyncLifetime
+/// <summary>orgs through HTTP with the real broker: organizations, boards, and principal resolution; once per database provider.</summary>
+public abstract class OrgsApiTests(BrokerFixture broker) : IAsyncLifetime
 {
     private ServiceFactory<Program> _orgs = null!;
     private BusProbe _bus = null!;
+
+    protected abstract string DatabaseConnectionString();
 
     public async Task InitializeAsync()
     {
@@ -26,7 +27,7 @@ public sealed class OrgsApiTests(BrokerFixture broker) : IAsyncLifetime
         _orgs = new ServiceFactory<Program>(new Dictionary<string, string?>
         {
             ["ConnectionStrings:messaging"] = broker.ConnectionString,
-            ["ConnectionStrings:orgsdb"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"mc-orgs-test-{Guid.NewGuid():N}.db")}",
+            ["ConnectionStrings:orgsdb"] = DatabaseConnectionString(),
         });
         var client = _orgs.CreateClient();
         for (var i = 0; i < 600 && (await client.GetAsync("/health")).StatusCode != HttpStatusCode.OK; i++) await Task.Delay(100);
@@ -158,4 +159,17 @@ public sealed class OrgsApiTests(BrokerFixture broker) : IAsyncLifetime
         Assert.Equal(2, all.GetProperty("total").GetInt32());
         Assert.Equal("A", all.GetProperty("items")[0].GetProperty("name").GetString());
     }
+}
+
+[Collection(InfrastructureCollection.Collection)]
+public sealed class OrgsApiOnSqliteTests(BrokerFixture broker) : OrgsApiTests(broker)
+{
+    protected override string DatabaseConnectionString() =>
+        $"Data Source={Path.Combine(Path.GetTempPath(), $"mc-orgs-test-{Guid.NewGuid():N}.db")}";
+}
+
+[Collection(InfrastructureCollection.Collection)]
+public sealed class OrgsApiOnPostgresTests(BrokerFixture broker, PostgresFixture postgres) : OrgsApiTests(broker)
+{
+    protected override string DatabaseConnectionString() => postgres.ConnectionStringForNewDatabase("orgs");
 }
