@@ -71,6 +71,7 @@ public sealed class OutboxRelay<TContext>(
     where TContext : DbContext
 {
     private const int BatchSize = 200;
+    private const string PostgresProvider = "Npgsql.EntityFrameworkCore.PostgreSQL";
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
     private static readonly Dictionary<string, Type> EventTypes = typeof(IIntegrationEvent).Assembly.GetTypes()
@@ -104,11 +105,15 @@ public sealed class OutboxRelay<TContext>(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
-        var batch = await db.Set<OutboxMessage>().AsNoTracking()
-            .Where(m => m.DeadAt == null)
-            .OrderBy(m => m.Sequence)
-            .Take(BatchSize)
-            .ToListAsync(ct);
+        // PostgreSQL may run several instances of a service against one database: each relay claims
+        // its rows (locked until its transaction ends) and skips rows another relay holds. SQLite has
+        // one process per database file, so no claim is needed there.
+        await using var claim = db.Database.ProviderName == PostgresProvider ? await db.Database.BeginTransactionAsync(ct) : null;
+        var batch = claim is null
+            ? await db.Set<OutboxMessage>().AsNoTracking().Where(m => m.DeadAt == null).OrderBy(m => m.Sequence).Take(BatchSize).ToListAsync(ct)
+            : await db.Set<OutboxMessage>().FromSql(
+                    $"SELECT * FROM outbox_messages WHERE dead_at IS NULL ORDER BY sequence LIMIT {BatchSize} FOR UPDATE SKIP LOCKED")
+                .AsNoTracking().ToListAsync(ct);
         if (batch.Count == 0) return 0;
 
         var published = new List<long>(batch.Count);
@@ -154,6 +159,7 @@ public sealed class OutboxRelay<TContext>(
         if (published.Count > 0)
             using (await scope.ServiceProvider.GetRequiredService<DatabaseWriteGate>().EnterAsync(CancellationToken.None))
                 await db.Set<OutboxMessage>().Where(m => published.Contains(m.Sequence)).ExecuteDeleteAsync(CancellationToken.None);
+        if (claim is not null) await claim.CommitAsync(CancellationToken.None);
         if (firstError is not null)
             throw new InvalidOperationException($"{batch.Count - published.Count} outbox message(s) not published", firstError);
         return batch.Count;
