@@ -87,6 +87,10 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
         Assert.Equal("inbox", task.GetProperty("status").GetString());
         Assert.Equal("high", task.GetProperty("priority").GetString());
         Assert.EndsWith("Z", task.GetProperty("created_at").GetString());
+        Assert.Equal($"/api/v1/boards/{board}/tasks/{id}", response.Headers.Location?.OriginalString);
+        var read = await Owner.GetFromJsonAsync<JsonElement>(response.Headers.Location);
+        Assert.Equal("Write the plan", read.GetProperty("title").GetString());
+        await (await _tasks.ClientFor(TestTokens.Owner(Guid.NewGuid())).GetAsync(response.Headers.Location)).ProblemAsync(HttpStatusCode.NotFound);
         var (messageId, published) = await _bus.WaitForAsync<TaskCreated>(e => e.Task.Id == id);
         Assert.Equal(board, published.BoardId);
         Assert.Equal(_org, published.OrganizationId);

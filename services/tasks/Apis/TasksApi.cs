@@ -21,6 +21,7 @@ public static class TasksApi
         var api = app.MapGroup("/api/v1/boards/{boardId:guid}/tasks");
         api.MapPost("", Create);
         api.MapGet("", List);
+        api.MapGet("/{taskId:guid}", Get);
         return app;
     }
 
@@ -93,6 +94,15 @@ public static class TasksApi
         var total = byAgent ? await query.CountAsync(ct) : await counts.SumAsync(c => c.TaskCount, ct);
         var items = await query.OrderByDescending(t => t.CreatedAt).Skip(page.Offset).Take(page.Limit).ToListAsync(ct);
         return Results.Ok(new Page<TaskRead>(items.ConvertAll(ToRead), total, page.Limit, page.Offset));
+    }
+
+    private static async Task<IResult> Get(Guid boardId, Guid taskId, HttpContext http, TasksDbContext db, CancellationToken ct)
+    {
+        var principal = http.GetPrincipal();
+        var task = await db.Tasks.AsNoTracking()
+            .FirstOrDefaultAsync(t => t.Id == taskId && t.BoardId == boardId && t.OrganizationId == principal.OrganizationId, ct);
+        if (task is null || !principal.CanReadBoard(boardId)) return ApiProblems.NotFound("Task not found.");
+        return Results.Ok(ToRead(task));
     }
 
     private static TaskRead ToRead(TaskItem t) => new(
