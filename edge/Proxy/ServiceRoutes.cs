@@ -67,8 +67,7 @@ public static class ServiceRoutes
             t.AddResponseTransform(ctx =>
             {
                 var http = ctx.HttpContext;
-                // The edge already set X-Request-Id; don't let the service's copy double it.
-                ctx.HttpContext.Response.Headers.Remove(RequestIdMiddleware.Header);
+                // The service echoes the id the edge sent; keep exactly one copy of it.
                 http.Response.Headers[RequestIdMiddleware.Header] = http.TraceIdentifier;
                 // A write to the caller's organizations changes its principal: resolve it afresh next time.
                 if (!HttpMethods.IsGet(http.Request.Method) && ctx.ProxyResponse is { IsSuccessStatusCode: true }
