@@ -6,6 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddMissionControlService<TasksDbContext, SqliteTasksDbContext, PostgresTasksDbContext>(
     "tasks", bus => bus.AddConsumer<BoardCreatedConsumer>());
 builder.Services.AddMemoryCache();
+builder.Services.AddSingleton<TaskWriter>();
 builder.Services.AddHttpClient<BoardCopies>(c => c.BaseAddress = new Uri("http://orgs")).WithQuickRetries();
 
 var app = await builder.BuildMissionControlServiceAsync<TasksDbContext>();

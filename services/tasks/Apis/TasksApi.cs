@@ -26,8 +26,7 @@ public static class TasksApi
     }
 
     private static async Task<IResult> Create(
-        Guid boardId, CreateTaskRequest body, HttpContext http, TasksDbContext db, BoardCopies boards, DatabaseWriteGate writes,
-        TimeProvider time, CancellationToken ct)
+        Guid boardId, CreateTaskRequest body, HttpContext http, BoardCopies boards, TaskWriter writer, TimeProvider time, CancellationToken ct)
     {
         var principal = http.GetPrincipal();
         if (principal.Kind != PrincipalKind.User)
@@ -54,15 +53,7 @@ public static class TasksApi
             InProgressAt = status == TaskStatuses.InProgress ? now : null, AssignedAgentId = body.AssignedAgentId,
             CreatedByUserId = principal.UserId, CreatedAt = now, UpdatedAt = now,
         };
-        using (await writes.EnterAsync(ct))
-        await using (var tx = await db.Database.BeginTransactionAsync(ct))
-        {
-            db.Tasks.Add(task);
-            db.AddIntegrationEvent(new TaskCreated { OrganizationId = task.OrganizationId, BoardId = boardId, Task = ToSnapshot(task), OccurredAt = now });
-            await db.SaveChangesAsync(ct);
-            await TaskCounts.AddAsync(db, boardId, status, 1, ct);
-            await tx.CommitAsync(ct);
-        }
+        await writer.AddAsync(task, new TaskCreated { OrganizationId = task.OrganizationId, BoardId = boardId, Task = ToSnapshot(task), OccurredAt = now });
         return Results.Created($"/api/v1/boards/{boardId}/tasks/{task.Id}", ToRead(task));
     }
 
