@@ -98,6 +98,26 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_creates_are_each_committed_counted_and_published_once()
+    {
+        var board = await BoardAsync();
+        var client = Owner;
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 60).Select(i =>
+            client.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = $"parallel {i}", status = i % 3 == 0 ? "done" : "inbox" })));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+        var ids = new HashSet<Guid>();
+        foreach (var r in responses) ids.Add((await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid());
+        Assert.Equal(60, ids.Count);
+        Assert.Equal(60, (await client.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks")).GetProperty("total").GetInt32());
+        Assert.Equal(20, (await client.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks?status=done")).GetProperty("total").GetInt32());
+        foreach (var id in ids) await _bus.WaitForAsync<TaskCreated>(e => e.Task.Id == id);
+        await Task.Delay(500);
+        Assert.Equal(60, _bus.Received<TaskCreated>(e => e.BoardId == board).Count);
+    }
+
+    [Fact]
     public async Task Calls_without_a_valid_internal_token_are_refused()
     {
         var board = await BoardAsync();
