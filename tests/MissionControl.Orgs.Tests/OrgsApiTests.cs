@@ -29,8 +29,7 @@ public abstract class OrgsApiTests(BrokerFixture broker) : IAsyncLifetime
             ["ConnectionStrings:messaging"] = broker.ConnectionString,
             ["ConnectionStrings:orgsdb"] = DatabaseConnectionString(),
         });
-        var client = _orgs.CreateClient();
-        for (var i = 0; i < 600 && (await client.GetAsync("/health")).StatusCode != HttpStatusCode.OK; i++) await Task.Delay(100);
+        await _orgs.CreateClient().WaitHealthyAsync();
     }
 
     public async Task DisposeAsync()
