@@ -14,16 +14,33 @@ public static class ServiceRoutes
     public static readonly string[] Services = ["orgs", "tasks", "agents", "gateway-bridge", "metrics"];
 
     // Lower Order wins; within an order the more specific template wins (so the edge's own
-    // .../tasks/stream endpoint beats the tasks catch-all).
+    // .../stream endpoints beat the catch-alls). Board data that is work (tasks, comments,
+    // approvals, memory, onboarding, inbound webhooks, snapshots) lives in tasks; the boards
+    // themselves, groups, people, tags and custom fields in orgs.
     private static readonly (string Service, string Path, int Order)[] Table =
     [
-        ("tasks", "/api/v1/boards/{boardId}/tasks", 0),
         ("tasks", "/api/v1/boards/{boardId}/tasks/{**rest}", 0),
+        ("tasks", "/api/v1/boards/{boardId}/memory/{**rest}", 0),
+        ("tasks", "/api/v1/boards/{boardId}/group-memory/{**rest}", 0),
+        ("tasks", "/api/v1/boards/{boardId}/approvals/{**rest}", 0),
+        ("tasks", "/api/v1/boards/{boardId}/onboarding/{**rest}", 0),
+        ("tasks", "/api/v1/boards/{boardId}/webhooks/{**rest}", 0),
+        ("tasks", "/api/v1/boards/{boardId}/snapshot", 0),
+        ("tasks", "/api/v1/boards/{boardId}/group-snapshot", 0),
+        ("tasks", "/api/v1/board-groups/{groupId}/memory/{**rest}", 0),
+        ("tasks", "/api/v1/board-groups/{groupId}/snapshot", 0),
+        ("agents", "/api/v1/agent/boards/{boardId}/agents/{**rest}", 0),
+        ("agents", "/api/v1/agent/boards/{boardId}/gateway/{**rest}", 0),
+        ("tasks", "/api/v1/agent/boards/{boardId}/{**rest}", 5),
+        ("orgs", "/api/v1/agent/boards/{**rest}", 10),
         ("orgs", "/api/v1/boards/{**rest}", 10),
+        ("orgs", "/api/v1/board-groups/{**rest}", 10),
         ("orgs", "/api/v1/organizations/{**rest}", 10),
         ("orgs", "/api/v1/users/{**rest}", 10),
+        ("orgs", "/api/v1/auth/{**rest}", 10),
+        ("orgs", "/api/v1/tags/{**rest}", 10),
         ("agents", "/api/v1/agents/{**rest}", 10),
-        ("agents", "/api/v1/agent/{**rest}", 10),
+        ("agents", "/api/v1/agent/{**rest}", 20),
         ("gateway-bridge", "/api/v1/gateways/{**rest}", 10),
         ("metrics", "/api/v1/metrics/{**rest}", 10),
         ("metrics", "/api/v1/activity/{**rest}", 10),

@@ -1,6 +1,27 @@
+using System.Text.Json;
+
 namespace MissionControl.Contracts.Tasks;
 
-/// <summary>The task as it was right after the change, so consumers (SSE, event log) need no call back.</summary>
+/// <summary>
+/// What happened, as the activity feed and the event log record it: the event type of the reference's
+/// activity catalog (task.created, task.updated, task.status_changed, task.comment, approval.*, …)
+/// and its human message ("Task moved to review: Write the plan.").
+/// </summary>
+public sealed record ActivityInfo
+{
+    public required Guid Id { get; init; }
+    public required string EventType { get; init; }
+    public string? Message { get; init; }
+    /// <summary>Who acted: an agent, or a user (null when neither, e.g. a dependency cascade).</summary>
+    public Guid? AgentId { get; init; }
+    public Guid? UserId { get; init; }
+    public Guid? TaskId { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+}
+
+public sealed record TagRef(Guid Id, string Name, string Slug, string Color);
+
+/// <summary>The task as it was right after the change (the /api/v1 TaskRead), so consumers (SSE, event log) need no call back.</summary>
 public sealed record TaskSnapshot
 {
     public required Guid Id { get; init; }
@@ -15,6 +36,12 @@ public sealed record TaskSnapshot
     public DateTimeOffset? InProgressAt { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
+    public IReadOnlyList<Guid> DependsOnTaskIds { get; init; } = [];
+    public IReadOnlyList<Guid> TagIds { get; init; } = [];
+    public IReadOnlyList<TagRef> Tags { get; init; } = [];
+    public IReadOnlyList<Guid> BlockedByTaskIds { get; init; } = [];
+    public bool IsBlocked { get; init; }
+    public IReadOnlyDictionary<string, JsonElement> CustomFieldValues { get; init; } = new Dictionary<string, JsonElement>();
 }
 
 public sealed record TaskCreated : IIntegrationEvent
@@ -22,5 +49,152 @@ public sealed record TaskCreated : IIntegrationEvent
     public required Guid OrganizationId { get; init; }
     public required Guid BoardId { get; init; }
     public required TaskSnapshot Task { get; init; }
+    /// <summary>task.created</summary>
+    public required ActivityInfo Activity { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+
+/// <summary>Any change to a task; Activity.EventType is task.status_changed when the status moved, else task.updated.</summary>
+public sealed record TaskUpdated : IIntegrationEvent
+{
+    public required Guid OrganizationId { get; init; }
+    public required Guid BoardId { get; init; }
+    public required TaskSnapshot Task { get; init; }
+    public required string PreviousStatus { get; init; }
+    /// <summary>snake_case names of the fields that changed.</summary>
+    public IReadOnlyList<string> ChangedFields { get; init; } = [];
+    public required ActivityInfo Activity { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+
+public sealed record TaskDeleted : IIntegrationEvent
+{
+    public required Guid OrganizationId { get; init; }
+    public required Guid BoardId { get; init; }
+    /// <summary>The task as it was just before it was deleted.</summary>
+    public required TaskSnapshot Task { get; init; }
+    /// <summary>task.deleted</summary>
+    public required ActivityInfo Activity { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+
+/// <summary>A task comment with its author (an agent, or a user: the reference loses human authors).</summary>
+public sealed record TaskCommentState
+{
+    public required Guid Id { get; init; }
+    public required Guid TaskId { get; init; }
+    public required string Message { get; init; }
+    public Guid? AgentId { get; init; }
+    public Guid? UserId { get; init; }
+    public string? AuthorName { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+}
+
+public sealed record TaskCommentAdded : IIntegrationEvent
+{
+    public required Guid OrganizationId { get; init; }
+    public required Guid BoardId { get; init; }
+    public required TaskCommentState Comment { get; init; }
+    /// <summary>task.comment</summary>
+    public required ActivityInfo Activity { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+
+public sealed record ApprovalState
+{
+    public required Guid Id { get; init; }
+    public required Guid BoardId { get; init; }
+    /// <summary>The primary (first) linked task.</summary>
+    public Guid? TaskId { get; init; }
+    public IReadOnlyList<Guid> TaskIds { get; init; } = [];
+    public Guid? AgentId { get; init; }
+    public required string ActionType { get; init; }
+    public JsonElement? Payload { get; init; }
+    public required double Confidence { get; init; }
+    public IReadOnlyDictionary<string, int>? RubricScores { get; init; }
+    /// <summary>pending | approved | rejected</summary>
+    public required string Status { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? ResolvedAt { get; init; }
+}
+
+public sealed record ApprovalTaskCount(Guid TaskId, int ApprovalsCount, int ApprovalsPendingCount);
+
+/// <summary>An approval was created (Activity approval.created) or resolved / reopened (approval.resolved).</summary>
+public sealed record ApprovalChanged : IIntegrationEvent
+{
+    public required Guid OrganizationId { get; init; }
+    public required Guid BoardId { get; init; }
+    public required ApprovalState Approval { get; init; }
+    /// <summary>Pending approvals on the board after the change.</summary>
+    public required int PendingApprovalsCount { get; init; }
+    /// <summary>Per linked task: its approvals and pending approvals after the change.</summary>
+    public IReadOnlyList<ApprovalTaskCount> TaskCounts { get; init; } = [];
+    public required ActivityInfo Activity { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+
+/// <summary>Board memory or board-group memory (chat when its tags contain "chat").</summary>
+public sealed record MemoryState
+{
+    public required Guid Id { get; init; }
+    /// <summary>Set for board memory.</summary>
+    public Guid? BoardId { get; init; }
+    /// <summary>Set for board-group memory.</summary>
+    public Guid? BoardGroupId { get; init; }
+    public required string Content { get; init; }
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    public bool IsChat { get; init; }
+    public string? Source { get; init; }
+    public Guid? AgentId { get; init; }
+    public Guid? UserId { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+}
+
+public sealed record BoardMemoryAdded : IIntegrationEvent
+{
+    public required Guid OrganizationId { get; init; }
+    public required Guid BoardId { get; init; }
+    public required MemoryState Memory { get; init; }
+    /// <summary>board.memory (board.chat when is_chat)</summary>
+    public required ActivityInfo Activity { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+
+public sealed record BoardGroupMemoryAdded : IIntegrationEvent
+{
+    public required Guid OrganizationId { get; init; }
+    public required Guid BoardGroupId { get; init; }
+    public required MemoryState Memory { get; init; }
+    public required ActivityInfo Activity { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+
+/// <summary>
+/// A message for one agent's gateway session (reference §3.7 notifications: TASK ASSIGNED, NEW TASK
+/// COMMENT, BOARD CHAT, …). The gateway-bridge delivers it with chat.send and reports the outcome.
+/// </summary>
+public sealed record AgentNotificationRequested : IIntegrationEvent
+{
+    public required Guid OrganizationId { get; init; }
+    public Guid? BoardId { get; init; }
+    public required Guid AgentId { get; init; }
+    /// <summary>The activity type the delivery will record, e.g. task.assignee_notified, task.lead_notified.</summary>
+    public required string Kind { get; init; }
+    public required string Message { get; init; }
+    /// <summary>chat.send deliver flag (true only for /pause and /resume).</summary>
+    public bool Deliver { get; init; }
+    public Guid? TaskId { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+
+/// <summary>A board onboarding prompt or answer for the gateway-main agent of the board's gateway.</summary>
+public sealed record OnboardingMessageRequested : IIntegrationEvent
+{
+    public required Guid OrganizationId { get; init; }
+    public required Guid BoardId { get; init; }
+    public required Guid SessionId { get; init; }
+    public Guid? GatewayId { get; init; }
+    public required string Message { get; init; }
     public required DateTimeOffset OccurredAt { get; init; }
 }

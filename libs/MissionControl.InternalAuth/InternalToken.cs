@@ -17,6 +17,8 @@ internal sealed record TokenPayload
     [JsonPropertyName("sub")] public string Subject { get; init; } = "";
     [JsonPropertyName("org")] public Guid? OrganizationId { get; init; }
     [JsonPropertyName("role")] public string? Role { get; init; }
+    [JsonPropertyName("name")] public string? Name { get; init; }
+    [JsonPropertyName("sa")] public bool IsInstanceAdmin { get; init; }
     [JsonPropertyName("abr")] public bool AllBoardsRead { get; init; }
     [JsonPropertyName("abw")] public bool AllBoardsWrite { get; init; }
     [JsonPropertyName("boards")] public BoardGrant[]? Boards { get; init; }
@@ -27,6 +29,7 @@ internal sealed record TokenPayload
     public static TokenPayload From(McPrincipal p, long expiresAt) => new()
     {
         Kind = p.Kind, Subject = p.Subject, OrganizationId = p.OrganizationId, Role = p.Role,
+        Name = p.Name is { Length: > 200 } n ? n[..200] : p.Name, IsInstanceAdmin = p.IsInstanceAdmin,
         AllBoardsRead = p.AllBoardsRead, AllBoardsWrite = p.AllBoardsWrite,
         Boards = p.Boards.Count == 0 ? null : [.. p.Boards], AgentBoardId = p.AgentBoardId,
         Audience = InternalTokenSigner.Audience, ExpiresAt = expiresAt,
@@ -35,6 +38,7 @@ internal sealed record TokenPayload
     public McPrincipal ToPrincipal() => new()
     {
         Kind = Kind, Subject = Subject, OrganizationId = OrganizationId, Role = Role,
+        Name = Name, IsInstanceAdmin = IsInstanceAdmin,
         AllBoardsRead = AllBoardsRead, AllBoardsWrite = AllBoardsWrite,
         Boards = Boards ?? [], AgentBoardId = AgentBoardId,
     };

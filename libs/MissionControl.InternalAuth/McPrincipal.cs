@@ -6,6 +6,8 @@ public enum PrincipalKind
     Agent,
     /// <summary>A Mission Control service calling another (e.g. the edge resolving a user's memberships).</summary>
     Service,
+    /// <summary>No credential: only the public routes the edge lets through (inbound board webhooks).</summary>
+    Anonymous,
 }
 
 public sealed record BoardGrant(Guid BoardId, bool CanRead, bool CanWrite);
@@ -24,8 +26,14 @@ public sealed record McPrincipal
     /// <summary>The active organization; null for a user who belongs to none yet, and for services.</summary>
     public Guid? OrganizationId { get; init; }
 
-    /// <summary>owner | admin | member for users; lead | worker for agents; null for services.</summary>
+    /// <summary>owner | admin | member for users; lead | worker | main for agents; null for services.</summary>
     public string? Role { get; init; }
+
+    /// <summary>The user's or agent's display name (chat sources, comment authors).</summary>
+    public string? Name { get; init; }
+
+    /// <summary>The instance admin (the local admin token): may create users; owner of every organization it creates.</summary>
+    public bool IsInstanceAdmin { get; init; }
 
     public bool AllBoardsRead { get; init; }
     public bool AllBoardsWrite { get; init; }
@@ -35,6 +43,10 @@ public sealed record McPrincipal
     public Guid? AgentBoardId { get; init; }
 
     public Guid? UserId => Kind == PrincipalKind.User && Guid.TryParse(Subject, out var id) ? id : null;
+
+    public Guid? AgentId => Kind == PrincipalKind.Agent && Guid.TryParse(Subject, out var id) ? id : null;
+
+    public bool IsBoardLead => Kind == PrincipalKind.Agent && Role == AgentRoles.Lead;
 
     public bool IsOrgAdmin => Kind == PrincipalKind.User && Role is Roles.Owner or Roles.Admin;
 
@@ -58,4 +70,12 @@ public static class Roles
     public const string Owner = "owner";
     public const string Admin = "admin";
     public const string Member = "member";
+}
+
+public static class AgentRoles
+{
+    public const string Lead = "lead";
+    public const string Worker = "worker";
+    /// <summary>The gateway-main agent: no board of its own.</summary>
+    public const string Main = "main";
 }

@@ -119,9 +119,9 @@ public abstract class OrgsApiTests(BrokerFixture broker) : IAsyncLifetime
         Assert.Equal(org, board.GetProperty("organization_id").GetGuid());
         var (_, published) = await _bus.WaitForAsync<BoardCreated>(e => e.BoardId == id);
         Assert.Equal(org, published.OrganizationId);
-        Assert.True(published.Rules.RequireReviewBeforeDone);
-        Assert.True(published.Rules.RequireApprovalForDone);
-        Assert.Equal(3, published.Rules.MaxAgents);
+        Assert.True(published.Board.Rules.RequireReviewBeforeDone);
+        Assert.True(published.Board.Rules.RequireApprovalForDone);
+        Assert.Equal(3, published.Board.Rules.MaxAgents);
         Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync($"/api/v1/boards/{id}")).StatusCode);
     }
 

@@ -20,6 +20,7 @@ public sealed class OutboxClaimTests(BrokerFixture broker, PostgresFixture postg
         {
             OrganizationId = Guid.NewGuid(), BoardId = board, OccurredAt = now,
             Task = new TaskSnapshot { Id = Guid.NewGuid(), BoardId = board, Title = title, Status = "inbox", Priority = "low", CreatedAt = now, UpdatedAt = now },
+            Activity = new ActivityInfo { Id = Guid.NewGuid(), EventType = "task.created", CreatedAt = now },
         };
     }
 

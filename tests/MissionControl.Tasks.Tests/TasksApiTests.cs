@@ -47,12 +47,19 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
     private async Task<Guid> BoardAsync(Guid? org = null, Guid? messageId = null, string name = "Board")
     {
         var board = Guid.NewGuid();
-        await _bus.PublishAsync(new BoardCreated
-        {
-            OrganizationId = org ?? _org, BoardId = board, Name = name, Slug = "board", Rules = new BoardRules(), OccurredAt = DateTimeOffset.UtcNow,
-        }, messageId);
+        await _bus.PublishAsync(Created(org ?? _org, board, name), messageId);
         await WaitUntilAsync(async () => await FindBoardCopyAsync(board) is not null);
         return board;
+    }
+
+    private static BoardCreated Created(Guid org, Guid board, string name)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new BoardCreated
+        {
+            OrganizationId = org, BoardId = board, OccurredAt = now,
+            Board = new BoardState { Id = board, OrganizationId = org, Name = name, Slug = "board", Rules = new BoardRules(), CreatedAt = now, UpdatedAt = now },
+        };
     }
 
     private async Task<BoardCopy?> FindBoardCopyAsync(Guid board)
@@ -207,10 +214,7 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
         var board = await BoardAsync(messageId: messageId, name: "First name");
 
         // Same message id (a redelivery), different content: the inbox must skip it.
-        await _bus.PublishAsync(new BoardCreated
-        {
-            OrganizationId = _org, BoardId = board, Name = "Changed", Slug = "board", Rules = new BoardRules(), OccurredAt = DateTimeOffset.UtcNow,
-        }, messageId);
+        await _bus.PublishAsync(Created(_org, board, "Changed"), messageId);
         // A later, distinct event for another board proves the consumer has moved past the redelivery.
         await BoardAsync();
 

@@ -62,11 +62,7 @@ public static class BoardsApi
             MaxAgents = body.MaxAgents ?? 1, CreatedAt = now, UpdatedAt = now,
         };
         db.Boards.Add(board);
-        db.AddIntegrationEvent(new BoardCreated
-        {
-            OrganizationId = orgId, BoardId = board.Id, Name = board.Name, Slug = board.Slug, GatewayId = board.GatewayId,
-            Rules = RulesOf(board), OccurredAt = now,
-        });
+        db.AddIntegrationEvent(new BoardCreated { OrganizationId = orgId, BoardId = board.Id, Board = StateOf(board), OccurredAt = now });
         await db.SaveChangesAsync(ct);
         return Results.Created($"/api/v1/boards/{board.Id}", ToRead(board));
     }
@@ -102,6 +98,13 @@ public static class BoardsApi
         RequireApprovalForDone = b.RequireApprovalForDone, RequireReviewBeforeDone = b.RequireReviewBeforeDone,
         CommentRequiredForReview = b.CommentRequiredForReview, BlockStatusChangesWithPendingApproval = b.BlockStatusChangesWithPendingApproval,
         OnlyLeadCanChangeStatus = b.OnlyLeadCanChangeStatus, MaxAgents = b.MaxAgents,
+    };
+
+    public static BoardState StateOf(Board b) => new()
+    {
+        Id = b.Id, OrganizationId = b.OrganizationId, Name = b.Name, Slug = b.Slug, Description = b.Description, GatewayId = b.GatewayId,
+        BoardGroupId = b.BoardGroupId, BoardType = b.BoardType, Objective = b.Objective, Rules = RulesOf(b),
+        CreatedAt = b.CreatedAt, UpdatedAt = b.UpdatedAt,
     };
 
     private static BoardRead ToRead(Board b) => new(

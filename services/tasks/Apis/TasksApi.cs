@@ -53,7 +53,15 @@ public static class TasksApi
             InProgressAt = status == TaskStatuses.InProgress ? now : null, AssignedAgentId = body.AssignedAgentId,
             CreatedByUserId = principal.UserId, CreatedAt = now, UpdatedAt = now,
         };
-        await writer.AddAsync(task, new TaskCreated { OrganizationId = task.OrganizationId, BoardId = boardId, Task = ToSnapshot(task), OccurredAt = now });
+        await writer.AddAsync(task, new TaskCreated
+        {
+            OrganizationId = task.OrganizationId, BoardId = boardId, Task = ToSnapshot(task), OccurredAt = now,
+            Activity = new ActivityInfo
+            {
+                Id = Guid.CreateVersion7(), EventType = "task.created", Message = $"Task created: {task.Title}.", UserId = principal.UserId,
+                TaskId = task.Id, CreatedAt = now,
+            },
+        });
         return Results.Created($"/api/v1/boards/{boardId}/tasks/{task.Id}", ToRead(task));
     }
 

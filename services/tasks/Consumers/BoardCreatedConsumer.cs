@@ -14,10 +14,10 @@ public sealed class BoardCreatedConsumer(TasksDbContext db, DatabaseWriteGate wr
         var board = await Db.Boards.FindAsync([message.BoardId], ct);
         if (board is null)
         {
-            board = new BoardCopy { Id = message.BoardId, OrganizationId = message.OrganizationId, Name = message.Name };
+            board = new BoardCopy { Id = message.BoardId, OrganizationId = message.OrganizationId, Name = message.Board.Name };
             Db.Boards.Add(board);
         }
-        BoardCopies.Apply(board, message.Name, message.Rules, message.OccurredAt.UtcDateTime);
+        BoardCopies.Apply(board, message.Board.Name, message.Board.Rules, message.OccurredAt.UtcDateTime);
         BoardCopies.Evict(cache, message.BoardId);
     }
 }
