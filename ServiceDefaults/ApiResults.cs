@@ -1,13 +1,27 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>The public API's error answers, all problem details (request_id is added by the defaults).</summary>
 public static class ApiProblems
 {
-    public static IResult NotFound(string detail) => Results.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
-    public static IResult Forbidden(string detail) => Results.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
-    public static IResult Conflict(string detail) => Results.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
+    public static IResult NotFound(string detail, string? code = null) => Status(StatusCodes.Status404NotFound, detail, code);
+    public static IResult Forbidden(string detail, string? code = null) => Status(StatusCodes.Status403Forbidden, detail, code);
+    public static IResult Conflict(string detail, string? code = null, IDictionary<string, object?>? extensions = null) =>
+        Status(StatusCodes.Status409Conflict, detail, code, extensions);
+
+    /// <summary>
+    /// Any problem answer; <paramref name="code"/> is the machine-readable reason (e.g. task_blocked,
+    /// approval_required) that clients branch on, and <paramref name="extensions"/> carry its details
+    /// (e.g. blocked_by_task_ids).
+    /// </summary>
+    public static IResult Status(int status, string detail, string? code = null, IDictionary<string, object?>? extensions = null)
+    {
+        var ext = extensions is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(extensions);
+        if (code is not null) ext["code"] = code;
+        return Results.Problem(detail, statusCode: status, title: ReasonPhrases.GetReasonPhrase(status), extensions: ext);
+    }
 
     /// <summary>422 with the field errors, e.g. {"errors": {"name": ["must not be blank"]}}.</summary>
     public static IResult Validation(IDictionary<string, string[]> errors) => Results.Problem(
@@ -16,6 +30,10 @@ public static class ApiProblems
         extensions: new Dictionary<string, object?> { ["errors"] = errors });
 
     public static IResult Validation(string field, string message) => Validation(new Dictionary<string, string[]> { [field] = [message] });
+
+    /// <summary>422 for a rule (not a field format), with its machine-readable code.</summary>
+    public static IResult Unprocessable(string detail, string? code = null, IDictionary<string, object?>? extensions = null) =>
+        Status(StatusCodes.Status422UnprocessableEntity, detail, code, extensions);
 }
 
 /// <summary>/api/v1 list envelope.</summary>

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,11 +42,27 @@ public static class InternalAuthExtensions
     public static McPrincipal GetPrincipal(this HttpContext context) =>
         context.Features.Get<McPrincipal>() ?? throw new InvalidOperationException("No authenticated principal on this request.");
 
+    /// <summary>
+    /// Marks a public endpoint (inbound board webhooks): it accepts the edge's anonymous principal.
+    /// Every other endpoint refuses a token whose principal is anonymous, whatever it checks itself.
+    /// </summary>
+    public static TBuilder AllowAnonymousPrincipal<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.WithMetadata(AnonymousPrincipalAllowed.Instance);
+        return builder;
+    }
+
     public static string? GetBearerToken(this HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
         return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
     }
+}
+
+/// <summary>Endpoint metadata: see <see cref="InternalAuthExtensions.AllowAnonymousPrincipal{TBuilder}"/>.</summary>
+public sealed class AnonymousPrincipalAllowed
+{
+    public static readonly AnonymousPrincipalAllowed Instance = new();
 }
 
 internal sealed class InternalTokenHandler(
@@ -58,6 +75,8 @@ internal sealed class InternalTokenHandler(
         if (token is null) return Task.FromResult(AuthenticateResult.NoResult());
         var principal = validator.Validate(token);
         if (principal is null) return Task.FromResult(AuthenticateResult.Fail("invalid or expired internal token"));
+        if (principal.Kind == PrincipalKind.Anonymous && Context.GetEndpoint()?.Metadata.GetMetadata<AnonymousPrincipalAllowed>() is null)
+            return Task.FromResult(AuthenticateResult.Fail("this endpoint needs a credential"));
 
         Context.Features.Set(principal);
         var identity = new ClaimsIdentity(
