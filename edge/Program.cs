@@ -18,6 +18,10 @@ builder.Services.AddSingleton(AdminToken.FromConfiguration(builder.Configuration
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<SseHub>();
 builder.Services.AddHttpClient("orgs", c => c.BaseAddress = new Uri("http://orgs")).WithQuickRetries();
+builder.Services.AddHttpClient("agents", c => c.BaseAddress = new Uri("http://agents")).WithQuickRetries();
+builder.Services.AddHttpClient(nameof(OidcValidator));
+builder.Services.AddSingleton(builder.Configuration.GetSection("Oidc").Get<OidcOptions>() ?? new OidcOptions());
+builder.Services.AddSingleton<OidcValidator>();
 builder.Services.AddSingleton<PrincipalResolver>();
 builder.Services.AddServiceRoutes(builder.Configuration);
 

@@ -3,13 +3,14 @@ using MissionControl.InternalAuth;
 namespace MissionControl.Edge.Auth;
 
 /// <summary>
-/// Every request but the health probes must carry a credential the edge can resolve to a principal;
-/// the principal is put on the request for the proxy (which signs the internal token) and the SSE hub.
-/// Today that is the local admin token; API keys, OIDC and agent tokens add more ways to resolve one.
+/// Every request but the health probes and the public routes must carry a credential the edge can
+/// resolve to a principal (admin token, API key, OIDC JWT or agent token); the principal is put on
+/// the request for the proxy (which signs the internal token) and the SSE endpoints.
 /// </summary>
 public sealed class EdgeAuthenticationMiddleware(RequestDelegate next, AdminToken admin, PrincipalResolver resolver)
 {
-    public const string ExternalIdItem = "mc.external_id";
+    /// <summary>What the public routes forward as: it authorizes nothing but those routes.</summary>
+    public static readonly McPrincipal Anonymous = new() { Kind = PrincipalKind.Anonymous, Subject = "anonymous" };
 
     public async Task InvokeAsync(HttpContext context, IProblemDetailsService problems)
     {
@@ -19,23 +20,47 @@ public sealed class EdgeAuthenticationMiddleware(RequestDelegate next, AdminToke
             await next(context);
             return;
         }
+        if (PublicRoutes.IsPublic(context.Request))
+        {
+            context.Features.Set(Anonymous);
+            await next(context);
+            return;
+        }
 
-        var token = context.Request.GetBearerToken();
-        if (token is null || !admin.Matches(token))
+        var credential = Credential.From(context.Request, admin);
+        var principal = credential is null ? null : await resolver.ResolveAsync(credential, context.RequestAborted);
+        if (principal is null)
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Bearer";
             await problems.WriteAsync(new ProblemDetailsContext
             {
                 HttpContext = context,
-                ProblemDetails = { Status = 401, Title = "Unauthorized", Detail = token is null ? "Missing bearer token." : "Invalid token." },
+                ProblemDetails =
+                {
+                    Status = 401, Title = "Unauthorized",
+                    Detail = credential is null
+                        ? "Missing credential: send Authorization: Bearer <API key | admin token | OIDC token>, or X-Agent-Token."
+                        : "Invalid, expired or revoked credential.",
+                },
             });
             return;
         }
 
-        var principal = await resolver.ResolveUserAsync(AdminToken.ExternalId, "admin@localhost", "Local Admin", context.RequestAborted);
         context.Features.Set(principal);
-        context.Items[ExternalIdItem] = AdminToken.ExternalId;
         await next(context);
+    }
+}
+
+/// <summary>The routes reachable without a credential: only inbound board webhooks (they verify their own HMAC).</summary>
+public static class PublicRoutes
+{
+    public static bool IsPublic(HttpRequest request)
+    {
+        if (!HttpMethods.IsPost(request.Method)) return false;
+        // /api/v1/boards/{board_id}/webhooks/{webhook_id}, nothing more and nothing less.
+        var segments = (request.Path.Value ?? "").Trim('/').Split('/');
+        return segments.Length == 6 && segments[0] == "api" && segments[1] == "v1" && segments[2] == "boards"
+               && Guid.TryParse(segments[3], out _) && segments[4] == "webhooks" && Guid.TryParse(segments[5], out _);
     }
 }

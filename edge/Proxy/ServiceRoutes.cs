@@ -86,11 +86,11 @@ public static class ServiceRoutes
                 var http = ctx.HttpContext;
                 // The service echoes the id the edge sent; keep exactly one copy of it.
                 http.Response.Headers[RequestIdMiddleware.Header] = http.TraceIdentifier;
-                // A write to the caller's organizations changes its principal: resolve it afresh next time.
+                // A write to the caller's organizations or own user changes its principal: resolve it
+                // afresh on its next request here (other edges hear of it through MemberChanged).
                 if (!HttpMethods.IsGet(http.Request.Method) && ctx.ProxyResponse is { IsSuccessStatusCode: true }
-                    && http.Request.Path.StartsWithSegments("/api/v1/organizations")
-                    && http.Items[EdgeAuthenticationMiddleware.ExternalIdItem] is string externalId)
-                    http.RequestServices.GetRequiredService<PrincipalResolver>().Invalidate(externalId);
+                    && (http.Request.Path.StartsWithSegments("/api/v1/organizations") || http.Request.Path.StartsWithSegments("/api/v1/users/me")))
+                    http.RequestServices.GetRequiredService<PrincipalResolver>().InvalidateSubject(http.GetPrincipal().Subject);
                 return ValueTask.CompletedTask;
             });
         });

@@ -2,8 +2,11 @@ using System.Threading.Channels;
 
 namespace MissionControl.Edge.Sse;
 
-/// <summary>One event as it goes out on the wire: data is serialized once, for every subscriber.</summary>
-public sealed record SseEvent(Guid Id, Guid OrganizationId, Guid BoardId, string Topic, string Name, byte[] Data);
+/// <summary>
+/// One event as it goes out on the wire: data is serialized once, for every subscriber. ScopeId is
+/// the board (or, for group memory, the board group) the event belongs to.
+/// </summary>
+public sealed record SseEvent(Guid Id, Guid OrganizationId, Guid ScopeId, string Topic, string Name, byte[] Data, bool IsChat = false);
 
 /// <summary>
 /// Fans integration events from the bus out to connected SSE clients, and keeps the most recent

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Buffers;
+using System.Text.Json;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using MissionControl.InternalAuth;
@@ -14,35 +15,66 @@ public static class StreamEndpoints
 
     public static IEndpointRouteBuilder MapStreamEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/boards/{boardId:guid}/tasks/stream", StreamBoardTasks);
+        app.MapGet("/api/v1/boards/{boardId:guid}/tasks/stream", (Guid boardId, HttpContext http) => StreamBoardAsync(http, boardId, SseTopics.Tasks));
+        app.MapGet("/api/v1/boards/{boardId:guid}/approvals/stream", (Guid boardId, HttpContext http) => StreamBoardAsync(http, boardId, SseTopics.Approvals));
+        app.MapGet("/api/v1/boards/{boardId:guid}/memory/stream", (Guid boardId, HttpContext http) => StreamBoardAsync(http, boardId, SseTopics.Memory));
+        app.MapGet("/api/v1/boards/{boardId:guid}/group-memory/stream", StreamBoardGroupMemoryAsync);
+        app.MapGet("/api/v1/board-groups/{groupId:guid}/memory/stream", (Guid groupId, HttpContext http) =>
+            StreamAsync(http, $"/api/v1/board-groups/{groupId}", groupId, SseTopics.GroupMemory));
         return app;
     }
 
-    private static async Task StreamBoardTasks(
-        Guid boardId, HttpContext http, SseHub hub, IHttpClientFactory clients, InternalTokenSigner signer, IProblemDetailsService problems)
-    {
-        var principal = http.GetPrincipal();
-        // orgs decides whether this board exists in the caller's organization and is readable.
-        using (var check = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/boards/{boardId}"))
-        {
-            check.Headers.Authorization = new AuthenticationHeaderValue("Bearer", signer.Sign(principal));
-            using var answer = await clients.CreateClient("orgs").SendAsync(check, http.RequestAborted);
-            if (answer.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden)
-            {
-                http.Response.StatusCode = (int)answer.StatusCode;
-                await problems.WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = http,
-                    ProblemDetails = { Status = (int)answer.StatusCode, Detail = answer.StatusCode == HttpStatusCode.NotFound ? "Board not found." : "You have no read access to this board." },
-                });
-                return;
-            }
-            answer.EnsureSuccessStatusCode();
-        }
+    private static Task StreamBoardAsync(HttpContext http, Guid boardId, string topic) =>
+        StreamAsync(http, $"/api/v1/boards/{boardId}", boardId, topic);
 
-        var orgId = principal.OrganizationId;
+    /// <summary>The group memory of the board's group (a board in no group streams only heartbeats, as the reference).</summary>
+    private static async Task StreamBoardGroupMemoryAsync(Guid boardId, HttpContext http)
+    {
+        var board = await CheckAccessAsync(http, $"/api/v1/boards/{boardId}");
+        if (board is not { } found) return;
+        var group = found.TryGetProperty("board_group_id", out var g) && g.ValueKind == JsonValueKind.String ? g.GetGuid() : Guid.Empty;
+        await SubscribeAsync(http, group, SseTopics.GroupMemory);
+    }
+
+    private static async Task StreamAsync(HttpContext http, string resource, Guid scopeId, string topic)
+    {
+        if (await CheckAccessAsync(http, resource) is null) return;
+        await SubscribeAsync(http, scopeId, topic);
+    }
+
+    /// <summary>
+    /// orgs decides whether the board or group exists in the caller's organization and is readable by
+    /// it: asked once per connection, as the caller. Writes the 404/403 itself and returns null then.
+    /// </summary>
+    private static async Task<JsonElement?> CheckAccessAsync(HttpContext http, string resource)
+    {
+        var clients = http.RequestServices.GetRequiredService<IHttpClientFactory>();
+        var signer = http.RequestServices.GetRequiredService<InternalTokenSigner>();
+        using var check = new HttpRequestMessage(HttpMethod.Get, resource);
+        check.Headers.Authorization = new AuthenticationHeaderValue("Bearer", signer.Sign(http.GetPrincipal()));
+        using var answer = await clients.CreateClient("orgs").SendAsync(check, http.RequestAborted);
+        if (answer.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden)
+        {
+            http.Response.StatusCode = (int)answer.StatusCode;
+            await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = http,
+                ProblemDetails = { Status = (int)answer.StatusCode, Detail = answer.StatusCode == HttpStatusCode.NotFound ? "Not found." : "You have no read access to this." },
+            });
+            return null;
+        }
+        answer.EnsureSuccessStatusCode();
+        return await answer.Content.ReadFromJsonAsync<JsonElement>(http.RequestAborted);
+    }
+
+    private static async Task SubscribeAsync(HttpContext http, Guid scopeId, string topic)
+    {
+        var orgId = http.GetPrincipal().OrganizationId;
+        // ?is_chat=true|false narrows memory streams to chat or to notes.
+        bool? isChat = bool.TryParse(http.Request.Query["is_chat"], out var chat) ? chat : null;
+        var hub = http.RequestServices.GetRequiredService<SseHub>();
         using var subscription = hub.Subscribe(
-            e => e.BoardId == boardId && e.OrganizationId == orgId && e.Topic == EdgeEventsConsumer.TasksTopic,
+            e => e.ScopeId == scopeId && e.OrganizationId == orgId && e.Topic == topic && (isChat is null || e.IsChat == isChat),
             LastEventId(http.Request));
         await WriteStreamAsync(http, subscription, http.RequestAborted);
     }

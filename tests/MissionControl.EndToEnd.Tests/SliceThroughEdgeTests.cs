@@ -16,56 +16,21 @@ public sealed class SystemCollection : ICollectionFixture<BrokerFixture>
 [Collection(SystemCollection.Collection)]
 public sealed class SliceThroughEdgeTests(BrokerFixture broker) : IAsyncLifetime
 {
-    private readonly SystemProcesses _system = new();
-    private readonly string _adminToken = "mc_admin_" + Guid.NewGuid().ToString("N");
-    private string _edge = "", _orgs = "", _tasks = "";
+    private EdgeSystem _system = null!;
     private HttpClient _admin = null!;
+    private string _edge = "", _orgs = "", _tasks = "", _adminToken = "";
 
     public async Task InitializeAsync()
     {
-        var common = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings__messaging"] = broker.ConnectionString,
-            ["InternalAuth__VerificationKey"] = TestTokens.VerificationKey,
-        };
-        _orgs = await _system.StartAsync("orgs", "MissionControl.Orgs", new Dictionary<string, string?>(common)
-        {
-            ["ConnectionStrings__orgsdb"] = $"Data Source={Path.Combine(_system.WorkDir, "orgs.db")}",
-        });
-        _tasks = await _system.StartAsync("tasks", "MissionControl.Tasks", new Dictionary<string, string?>(common)
-        {
-            ["ConnectionStrings__tasksdb"] = $"Data Source={Path.Combine(_system.WorkDir, "tasks.db")}",
-            ["services__orgs__http__0"] = _orgs,
-        });
-        _edge = await _system.StartAsync("edge", "MissionControl.Edge", new Dictionary<string, string?>(common)
-        {
-            ["InternalAuth__SigningKey"] = TestTokens.SigningKey,
-            ["MC_ADMIN_TOKEN"] = _adminToken,
-            ["services__orgs__http__0"] = _orgs,
-            ["services__tasks__http__0"] = _tasks,
-        });
-        _admin = new HttpClient { BaseAddress = new Uri(_edge), Timeout = Timeout.InfiniteTimeSpan };
-        _admin.DefaultRequestHeaders.Authorization = new("Bearer", _adminToken);
+        _system = await EdgeSystem.StartAsync(broker);
+        (_admin, _edge, _orgs, _tasks, _adminToken) = (_system.Admin, _system.Edge, _system.Orgs, _system.Tasks, _system.AdminToken);
     }
 
-    public async Task DisposeAsync()
-    {
-        _admin.Dispose();
-        await _system.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _system.DisposeAsync();
 
-    private async Task<Guid> CreateAsync(string path, object body)
-    {
-        var response = await _admin.PostAsJsonAsync(path, body);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-    }
+    private Task<Guid> CreateAsync(string path, object body) => EdgeSystem.CreateAsync(_admin, path, body);
 
-    private async Task<Guid> BoardAsync()
-    {
-        await CreateAsync("/api/v1/organizations", new { name = $"Acme {Guid.NewGuid():N}" });
-        return await CreateAsync("/api/v1/boards", new { name = "Launch", description = "Ship it" });
-    }
+    private Task<Guid> BoardAsync() => EdgeSystem.BoardAsync(_admin);
 
     [Fact]
     public async Task A_task_created_through_the_edge_reaches_an_SSE_client_as_a_named_event_with_an_id()

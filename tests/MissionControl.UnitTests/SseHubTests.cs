@@ -12,7 +12,7 @@ public sealed class SseHubTests
     public void Subscribers_get_only_the_events_their_filter_accepts()
     {
         var hub = new SseHub();
-        using var sub = hub.Subscribe(e => e.BoardId == Board);
+        using var sub = hub.Subscribe(e => e.ScopeId == Board);
         var mine = Event();
 
         hub.Publish(Event(Guid.NewGuid()));

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using MissionControl.Contracts.Agents;
+using MissionControl.InternalAuth;
+
+namespace MissionControl.EndToEnd.Tests;
+
+/// <summary>
+/// Every way in, through the edge process: the admin token, OIDC JWTs from a local issuer (its JWKS
+/// given by configuration, no network), agent tokens resolved by (a stand-in of) the agents service,
+/// and the one public route.
+/// </summary>
+[Collection(SystemCollection.Collection)]
+public sealed class CredentialsThroughEdgeTests(BrokerFixture broker) : IAsyncLifetime
+{
+    private readonly LocalOidcIssuer _issuer = new();
+    private FakeAgentsService _agents = null!;
+    private EdgeSystem _system = null!;
+
+    public async Task InitializeAsync()
+    {
+        _agents = await FakeAgentsService.StartAsync();
+        _system = await EdgeSystem.StartAsync(broker, new Dictionary<string, string?>
+        {
+            ["Oidc__Issuer"] = _issuer.Issuer,
+            ["Oidc__Audience"] = LocalOidcIssuer.Audience,
+            ["Oidc__Jwks"] = _issuer.Jwks,
+            ["services__agents__http__0"] = _agents.Url,
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _system.DisposeAsync();
+        await _agents.DisposeAsync();
+        _issuer.Dispose();
+    }
+
+    [Fact]
+    public async Task An_OIDC_user_is_created_on_first_use_and_works_like_any_user()
+    {
+        var subject = Guid.NewGuid().ToString("N");
+        using var alice = _system.Client(_issuer.Token(subject, $"{subject}@example.test", "Alice"));
+
+        var board = await EdgeSystem.BoardAsync(alice);
+        await EdgeSystem.CreateAsync(alice, $"/api/v1/boards/{board}/tasks", new { title = "from an OIDC user" });
+
+        var me = await alice.GetFromJsonAsync<JsonElement>("/api/v1/organizations/me/list");
+        Assert.Contains(me.EnumerateArray(), o => o.GetProperty("is_active").GetBoolean());
+        // The same person again (a fresh token, same subject) is the same user: the board is theirs.
+        using var again = _system.Client(_issuer.Token(subject));
+        Assert.Equal(HttpStatusCode.OK, (await again.GetAsync($"/api/v1/boards/{board}")).StatusCode);
+        // Someone else is not.
+        using var bob = _system.Client(_issuer.Token(Guid.NewGuid().ToString("N")));
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.GetAsync($"/api/v1/boards/{board}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task OIDC_tokens_that_do_not_verify_are_401()
+    {
+        using var stranger = new LocalOidcIssuer(_issuer.Issuer);
+        foreach (var token in new[]
+                 {
+                     stranger.Token("x"), _issuer.Token("x", audience: "other"), _issuer.Token("x", issuer: "https://elsewhere.invalid"),
+                     _issuer.Token("x", now: DateTime.UtcNow.AddHours(-1), lifetime: TimeSpan.FromMinutes(1)),
+                 })
+        {
+            using var client = _system.Client(token);
+            var response = await client.GetAsync("/api/v1/boards");
+            await response.ProblemAsync(HttpStatusCode.Unauthorized);
+        }
+    }
+
+    [Fact]
+    public async Task An_agent_token_acts_as_its_agent_on_its_board_only_and_stops_working_when_the_agent_is_deleted()
+    {
+        var board = await EdgeSystem.BoardAsync(_system.Admin);
+        var other = await EdgeSystem.CreateAsync(_system.Admin, "/api/v1/boards", new { name = "Other", description = "not the agent's" });
+        var org = (await _system.Admin.GetFromJsonAsync<JsonElement>("/api/v1/organizations/me")).GetProperty("id").GetGuid();
+        var agentId = Guid.NewGuid();
+        var token = "mca_" + Guid.NewGuid().ToString("N");
+        _agents.Tokens[token] = new ResolvedAgent(agentId, org, board, null, "Worker One", false, false);
+
+        using var asHeader = _system.Client();
+        asHeader.DefaultRequestHeaders.Add("X-Agent-Token", token);
+        using var asBearer = _system.Client(token);
+        Assert.Equal(HttpStatusCode.OK, (await asHeader.GetAsync($"/api/v1/boards/{board}/tasks")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await asBearer.GetAsync($"/api/v1/boards/{board}/tasks")).StatusCode);
+        Assert.NotEqual(HttpStatusCode.OK, (await asHeader.GetAsync($"/api/v1/boards/{other}/tasks")).StatusCode);
+        // Agents do not create tasks on the user route.
+        Assert.Equal(HttpStatusCode.Forbidden, (await asHeader.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = "x" })).StatusCode);
+        Assert.Contains(token, _agents.Lookups);
+
+        // The agents service deletes the agent: its token no longer resolves and every edge forgets it at once.
+        _agents.Tokens.TryRemove(token, out _);
+        await using var bus = await BusProbe.StartAsync(broker.ConnectionString);
+        var deletedAt = DateTime.UtcNow;
+        await bus.PublishAsync(new AgentDeleted { OrganizationId = org, AgentId = agentId, BoardId = board, OccurredAt = DateTimeOffset.UtcNow });
+        await EdgeSystem.EventuallyAsync(async () => (await asHeader.GetAsync($"/api/v1/boards/{board}/tasks")).StatusCode == HttpStatusCode.Unauthorized,
+            TimeSpan.FromSeconds(2), "a deleted agent's token is refused");
+        Assert.True(DateTime.UtcNow - deletedAt < TimeSpan.FromSeconds(2));
+        // The agent token was never written to a log.
+        foreach (var process in new[] { "edge", "orgs", "tasks" }) Assert.DoesNotContain(token, _system.Log(process));
+    }
+}

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace MissionControl.EndToEnd.Tests;
+
+/// <summary>
+/// orgs, tasks and the edge as processes on the real broker, configured as the AppHost does; tests
+/// talk only to the edge. Extra edge settings (OIDC, the agents address) come from the test.
+/// </summary>
+public sealed class EdgeSystem : IAsyncDisposable
+{
+    private readonly SystemProcesses _processes = new();
+    public string AdminToken { get; } = "mc_admin_" + Guid.NewGuid().ToString("N");
+    public string Edge { get; private set; } = "";
+    public string Orgs { get; private set; } = "";
+    public string Tasks { get; private set; } = "";
+    public string WorkDir => _processes.WorkDir;
+    public HttpClient Admin { get; private set; } = null!;
+
+    public static async Task<EdgeSystem> StartAsync(BrokerFixture broker, IReadOnlyDictionary<string, string?>? edgeSettings = null)
+    {
+        var system = new EdgeSystem();
+        var common = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__messaging"] = broker.ConnectionString,
+            ["InternalAuth__VerificationKey"] = TestTokens.VerificationKey,
+        };
+        system.Orgs = await system._processes.StartAsync("orgs", "MissionControl.Orgs", new Dictionary<string, string?>(common)
+        {
+            ["ConnectionStrings__orgsdb"] = $"Data Source={Path.Combine(system.WorkDir, "orgs.db")}",
+        });
+        system.Tasks = await system._processes.StartAsync("tasks", "MissionControl.Tasks", new Dictionary<string, string?>(common)
+        {
+            ["ConnectionStrings__tasksdb"] = $"Data Source={Path.Combine(system.WorkDir, "tasks.db")}",
+            ["services__orgs__http__0"] = system.Orgs,
+        });
+        var edge = new Dictionary<string, string?>(common)
+        {
+            ["InternalAuth__SigningKey"] = TestTokens.SigningKey,
+            ["MC_ADMIN_TOKEN"] = system.AdminToken,
+            ["services__orgs__http__0"] = system.Orgs,
+            ["services__tasks__http__0"] = system.Tasks,
+        };
+        foreach (var (key, value) in edgeSettings ?? new Dictionary<string, string?>()) edge[key] = value;
+        system.Edge = await system._processes.StartAsync("edge", "MissionControl.Edge", edge);
+        system.Admin = system.Client(system.AdminToken);
+        return system;
+    }
+
+    /// <summary>A client of the edge with a Bearer credential (or none).</summary>
+    public HttpClient Client(string? bearer = null)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(Edge), Timeout = Timeout.InfiniteTimeSpan };
+        if (bearer is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", bearer);
+        return client;
+    }
+
+    public Task KillAsync(string name) => _processes.KillAsync(name);
+
+    /// <summary>Every line the named process logged so far.</summary>
+    public string Log(string name) => File.ReadAllText(Path.Combine(WorkDir, name + ".log"));
+
+    public static async Task<Guid> CreateAsync(HttpClient client, string path, object body)
+    {
+        var response = await client.PostAsJsonAsync(path, body);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
+
+    /// <summary>A new organization (made the caller's active one) with one board.</summary>
+    public static async Task<Guid> BoardAsync(HttpClient client)
+    {
+        await CreateAsync(client, "/api/v1/organizations", new { name = $"Acme {Guid.NewGuid():N}" });
+        return await CreateAsync(client, "/api/v1/boards", new { name = "Launch", description = "Ship it" });
+    }
+
+    /// <summary>Polls until the condition holds (events, caches) or fails after <paramref name="within"/>.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan within, string what)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what}: not true within {within.TotalSeconds} s");
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin?.Dispose();
+        await _processes.DisposeAsync();
+    }
+}
