@@ -71,6 +71,37 @@ public sealed class SliceThroughEdgeTests(BrokerFixture broker) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_client_that_missed_100_task_changes_gets_exactly_those_100_in_order_on_reconnect()
+    {
+        var board = await BoardAsync();
+        string lastSeen;
+        await using (var stream = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/tasks/stream"))
+        {
+            await CreateAsync($"/api/v1/boards/{board}/tasks", new { title = "before the disconnect" });
+            lastSeen = (await stream.NextAsync()).Id!;
+        }
+
+        // A second client stays connected throughout: once it has all 100, the edge has them too.
+        await using var witness = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/tasks/stream", lastEventId: lastSeen);
+        var changed = new List<Guid>();
+        for (var i = 0; i < 100; i++) changed.Add(await CreateAsync($"/api/v1/boards/{board}/tasks", new { title = $"change {i}" }));
+        var witnessed = new List<string>();
+        for (var i = 0; i < 100; i++) witnessed.Add((await witness.NextAsync()).Id!);
+
+        await using var resumed = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/tasks/stream", lastEventId: lastSeen);
+        var received = new List<(string Id, Guid Task)>();
+        for (var i = 0; i < 100; i++)
+        {
+            var frame = await resumed.NextAsync();
+            received.Add((frame.Id!, JsonDocument.Parse(frame.Data).RootElement.GetProperty("task").GetProperty("id").GetGuid()));
+        }
+
+        Assert.Equal(changed, received.Select(r => r.Task));
+        Assert.Equal(witnessed, received.Select(r => r.Id));
+        Assert.True(await resumed.IsQuietAsync(TimeSpan.FromMilliseconds(500)), "nothing is repeated after the missed events");
+    }
+
+    [Fact]
     public async Task Streams_of_boards_the_caller_cannot_see_are_refused()
     {
         var response = await _admin.GetAsync($"/api/v1/boards/{Guid.NewGuid()}/tasks/stream");

@@ -60,6 +60,18 @@ public sealed class SseClient : IAsyncDisposable
         return await _frames.Reader.ReadAsync(cts.Token);
     }
 
+    /// <summary>True when no frame arrives within <paramref name="quiet"/>.</summary>
+    public async Task<bool> IsQuietAsync(TimeSpan quiet)
+    {
+        using var cts = new CancellationTokenSource(quiet);
+        try
+        {
+            await _frames.Reader.WaitToReadAsync(cts.Token);
+            return false;
+        }
+        catch (OperationCanceledException) { return true; }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
