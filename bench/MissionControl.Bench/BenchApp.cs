@@ -33,7 +33,7 @@ internal static class BenchApp
 
         Console.WriteLine("Mission Control bench");
         Console.WriteLine($"  target    {options.BaseUri}");
-        Console.WriteLine($"  phases    {string.Join(',', new[] { "create", "list", "events", "memory" }.Where(options.Runs))}");
+        Console.WriteLine($"  phases    {string.Join(',', new[] { "create", "list", "status", "events", "status-events", "memory" }.Where(options.Runs))}");
         Console.WriteLine($"  duration  {options.DurationSeconds} s per step, concurrency {string.Join(" and ", Concurrencies)}; events {options.Events}");
         Console.WriteLine($"  token     {(options.Token is null ? "none found (requests go without Authorization)" : "from " + options.TokenSource)}");
         Console.WriteLine($"  run id    {runId}  (bench pid {Environment.ProcessId}, {Environment.ProcessorCount} cores)");
@@ -95,11 +95,29 @@ internal static class BenchApp
                     }
                 }
 
+                if (options.Runs("status"))
+                {
+                    foreach (int c in Concurrencies)
+                    {
+                        Progress($"task status change through the edge: PATCH /api/v1/boards/{{id}}/tasks/{{task}} inbox <-> in_progress, concurrency {c}, {options.DurationSeconds} s");
+                        LoadResult r = await runner.RunAsync("status", LoadOp.StatusChange, c, duration).ConfigureAwait(false);
+                        Report.PrintLoad(r);
+                        report.Load.Add(r);
+                    }
+                }
+
                 if (options.Runs("events"))
                 {
                     Progress($"event latency: SSE /api/v1/boards/{{id}}/tasks/stream, {options.Events} tasks created one at a time");
-                    report.Events = await new EventLatencyBench(api, runId, options.Events, options.EventWarmup).RunAsync().ConfigureAwait(false);
+                    report.Events = await new EventLatencyBench(api, runId, options.Events, options.EventWarmup, EventSource.Create).RunAsync().ConfigureAwait(false);
                     Report.PrintEvents(report.Events);
+                }
+
+                if (options.Runs("status-events"))
+                {
+                    Progress($"status change latency: SSE /api/v1/boards/{{id}}/tasks/stream, {options.Events} PATCHes of one task, one at a time");
+                    report.StatusEvents = await new EventLatencyBench(api, runId, options.Events, options.EventWarmup, EventSource.StatusChange).RunAsync().ConfigureAwait(false);
+                    Report.PrintEvents(report.StatusEvents);
                 }
             }
 

@@ -10,7 +10,7 @@ internal sealed class BenchOptions
     public const string TokenEnvVar = "MC_ADMIN_TOKEN";
     public const string PidsEnvVar = "MC_BENCH_PIDS";
 
-    private static readonly string[] AllPhases = ["create", "list", "events", "memory"];
+    private static readonly string[] AllPhases = ["create", "list", "status", "events", "status-events", "memory"];
 
     public Uri BaseUri { get; private set; } = new(DefaultUrl + "/");
     public string? Token { get; private set; }
@@ -27,7 +27,7 @@ internal sealed class BenchOptions
 
     public bool Runs(string phase) => Phases.Contains(phase);
 
-    public bool NeedsBoard => Runs("create") || Runs("list") || Runs("events");
+    public bool NeedsBoard => Runs("create") || Runs("list") || Runs("status") || Runs("events") || Runs("status-events");
 
     public static string Usage =>
         """
@@ -44,7 +44,7 @@ internal sealed class BenchOptions
           --events N           events to measure in the event-latency phase (default 500)
           --event-warmup N     unmeasured events sent before measuring (default 10)
           --warmup SECONDS     mixed warm-up before the load phases (default 20, 0 = none)
-          --only LIST          comma separated subset of: create,list,events,memory
+          --only LIST          comma separated subset of: create,list,status,events,status-events,memory
           --pids FILE|LIST     processes to measure: a file of pids (one per line) or a
                                comma separated list; default env MC_BENCH_PIDS, else a /proc scan
           -h, --help           this text

@@ -41,6 +41,13 @@ internal sealed record EventResult(
         new(requested, 0, 0, 0, [], 0, why, [], 0, 0, 0, why, null, null);
 }
 
+/// <summary>What makes the events: new tasks (task.created), or PATCHes of one task's status (task.status_changed).</summary>
+internal enum EventSource
+{
+    Create,
+    StatusChange,
+}
+
 /// <summary>
 /// Event latency: keeps one SSE connection to the board's task stream open and creates tasks one at a time.
 /// Each task's title carries a marker (run id + sequence number); the latency of an event is the time from
@@ -68,16 +75,21 @@ internal sealed class EventLatencyBench
     private readonly TaskCompletionSource _streamEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _events;
     private readonly int _warmup;
+    private readonly EventSource _source;
+    private readonly string _eventType;
+    private Uri? _subject;
     private long _duplicates;
     private long _unmatched;
     private string? _streamEndReason;
 
-    public EventLatencyBench(MissionControlApi api, string runId, int events, int warmup)
+    public EventLatencyBench(MissionControlApi api, string runId, int events, int warmup, EventSource source)
     {
         _api = api;
+        _source = source;
+        _eventType = source == EventSource.Create ? "task.created" : "task.status_changed";
         _events = events;
         _warmup = warmup;
-        _titlePrefix = $"bench-evt-{runId}-";
+        _titlePrefix = source == EventSource.Create ? $"bench-evt-{runId}-" : $"bench-status-{runId}-";
         int capacity = ProbeAttempts + warmup + events;
         _start = new long[capacity];
         _received = new long[capacity];
@@ -88,6 +100,19 @@ internal sealed class EventLatencyBench
 
     public async Task<EventResult> RunAsync()
     {
+        if (_source == EventSource.StatusChange)
+        {
+            // One task, PATCHed over and over: its title carries the marker of each change.
+            byte[] json = MissionControlApi.Json(("title", _titlePrefix + "subject"), ("description", "status change latency probe"));
+            (HttpStatusCode status, string body) = await _api.PostJsonAsync(_api.TasksUri, json).ConfigureAwait(false);
+            if ((int)status is < 200 or >= 300 || MissionControlApi.TryReadId(body) is not { } id)
+            {
+                return EventResult.Failed(_events, $"could not create the task to PATCH: {(int)status} {MissionControlApi.Trim(body)}");
+            }
+
+            _subject = new Uri(_api.TasksUri + "/" + id);
+        }
+
         using HttpClient streamClient = _api.CreateStreamClient();
         using var phaseCts = new CancellationTokenSource();
         using var request = new HttpRequestMessage(HttpMethod.Get, _api.TaskStreamUri);
@@ -260,8 +285,12 @@ internal sealed class EventLatencyBench
         var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _signals[seq], signal);
         string title = _titlePrefix + seq.ToString(CultureInfo.InvariantCulture);
-        byte[] json = MissionControlApi.Json(("title", title), ("description", "event latency probe"), ("priority", "medium"));
-        using var request = new HttpRequestMessage(HttpMethod.Post, _api.TasksUri) { Content = MissionControlApi.JsonContent(json, json.Length) };
+        byte[] json = _subject is null
+            ? MissionControlApi.Json(("title", title), ("description", "event latency probe"), ("priority", "medium"))
+            : MissionControlApi.Json(("title", title), ("status", (seq & 1) == 0 ? "in_progress" : "inbox"));
+        using var request = _subject is null
+            ? new HttpRequestMessage(HttpMethod.Post, _api.TasksUri) { Content = MissionControlApi.JsonContent(json, json.Length) }
+            : new HttpRequestMessage(HttpMethod.Patch, _subject) { Content = MissionControlApi.JsonContent(json, json.Length) };
 
         long t0 = Stopwatch.GetTimestamp();
         Volatile.Write(ref _start[seq], t0);
@@ -285,7 +314,8 @@ internal sealed class EventLatencyBench
 
         _posted[seq] = true;
 
-        if (MissionControlApi.TryReadId(body) is { } id)
+        // Every PATCH names the same task: only the marker in the title tells the events apart.
+        if (_subject is null && MissionControlApi.TryReadId(body) is { } id)
         {
             _taskIds[seq] = id;
             long unclaimed = 0;
@@ -392,7 +422,7 @@ internal sealed class EventLatencyBench
             return;
         }
 
-        if (type is not null && type != "task.created")
+        if (type is not null && type != _eventType)
         {
             return;
         }
@@ -405,7 +435,7 @@ internal sealed class EventLatencyBench
             return;
         }
 
-        if (taskId is not null)
+        if (taskId is not null && _subject is null)
         {
             int found = -1;
             lock (_seqById)
