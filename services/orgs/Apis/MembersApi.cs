@@ -108,7 +108,7 @@ public static class MembersApi
 
         var now = time.GetUtcNow().UtcDateTime;
         (member.AllBoardsRead, member.AllBoardsWrite, member.UpdatedAt) = (body.AllBoardsRead ?? false, body.AllBoardsWrite ?? false, now);
-        BoardAccessRows.Replace(member, grants, now);
+        BoardAccessRows.Replace(db, member, grants, now);
         MemberChanges.Queue(db, orgId, member.UserId, MemberChanges.Access, now);
         await db.SaveChangesAsync(ct);
         return await ReadAsync(db, member, ct);

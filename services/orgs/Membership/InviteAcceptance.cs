@@ -31,7 +31,7 @@ public static class InviteAcceptance
                 AllBoardsRead = invite.AllBoardsRead, AllBoardsWrite = invite.AllBoardsWrite, CreatedAt = now, UpdatedAt = now,
             };
             db.Members.Add(member);
-            BoardAccessRows.Replace(member, invited, now);
+            BoardAccessRows.Replace(db, member, invited, now);
             change = MemberChanges.Added;
         }
         else
@@ -42,7 +42,7 @@ public static class InviteAcceptance
             member.AllBoardsRead |= invite.AllBoardsRead;
             member.AllBoardsWrite |= invite.AllBoardsWrite;
             member.UpdatedAt = now;
-            BoardAccessRows.Replace(member, MemberRules.MergeBoardAccess(BoardAccessRows.GrantsOf(member.BoardAccess), invited), now);
+            BoardAccessRows.Replace(db, member, MemberRules.MergeBoardAccess(BoardAccessRows.GrantsOf(member.BoardAccess), invited), now);
         }
         MemberChanges.Queue(db, invite.OrganizationId, userId, change, now);
         return member;
