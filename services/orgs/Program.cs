@@ -1,13 +1,19 @@
+using MissionControl.Orgs;
 using MissionControl.Orgs.Apis;
 using MissionControl.Orgs.Data;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMissionControlService<OrgsDbContext, SqliteOrgsDbContext, PostgresOrgsDbContext>("orgs");
+builder.Services.Configure<OrgsOptions>(builder.Configuration.GetSection("Orgs"));
 
 var app = await builder.BuildMissionControlServiceAsync<OrgsDbContext>();
 app.MapOrganizationsApi();
 app.MapBoardsApi();
 app.MapPrincipalsApi();
+app.MapUsersApi();
+app.MapApiKeysApi();
+app.MapMembersApi();
+app.MapInvitesApi();
 app.Run();
 
 public partial class Program;

@@ -3,12 +3,13 @@ using MissionControl.Contracts.Orgs;
 using MissionControl.InternalAuth;
 using MissionControl.Messaging;
 using MissionControl.Orgs.Data;
+using MissionControl.Orgs.Membership;
 
 namespace MissionControl.Orgs.Apis;
 
 public sealed record CreateOrganizationRequest(string? Name);
 public sealed record SetActiveOrganizationRequest(Guid? OrganizationId);
-public sealed record OrganizationRead(Guid Id, string Name, DateTime CreatedAt, DateTime UpdatedAt);
+public sealed record OrganizationRead(Guid Id, string Name, bool IsPersonal, DateTime CreatedAt, DateTime UpdatedAt);
 public sealed record OrganizationListItem(Guid Id, string Name, string Role, bool IsActive);
 
 public static class OrganizationsApi
@@ -20,6 +21,7 @@ public static class OrganizationsApi
         api.MapGet("/me", GetActive);
         api.MapGet("/me/list", ListMine);
         api.MapPatch("/me/active", SetActive);
+        api.MapDelete("/me", DeleteActive);
         return app;
     }
 
@@ -31,7 +33,7 @@ public static class OrganizationsApi
         if (name.Length > 200) return ApiProblems.Validation("name", "must be at most 200 characters");
 
         var normalized = name.ToLowerInvariant();
-        if (await db.Organizations.AnyAsync(o => o.NormalizedName == normalized, ct))
+        if (await db.Organizations.AnyAsync(o => o.NormalizedName == normalized && !o.IsPersonal, ct))
             return ApiProblems.Conflict($"An organization named '{name}' already exists.");
         var user = await db.Users.FindAsync([userId], ct);
         if (user is null) return ApiProblems.Forbidden("Unknown user.");
@@ -39,11 +41,7 @@ public static class OrganizationsApi
         var now = time.GetUtcNow().UtcDateTime;
         var org = new Organization { Id = Guid.CreateVersion7(), Name = name, NormalizedName = normalized, CreatedAt = now, UpdatedAt = now };
         db.Organizations.Add(org);
-        db.Members.Add(new OrganizationMember
-        {
-            Id = Guid.CreateVersion7(), OrganizationId = org.Id, UserId = userId, Role = Roles.Owner,
-            AllBoardsRead = true, AllBoardsWrite = true, CreatedAt = now, UpdatedAt = now,
-        });
+        db.Members.Add(OrganizationSetup.Owner(org.Id, userId, now));
         user.ActiveOrganizationId = org.Id;
         user.UpdatedAt = now;
         db.AddIntegrationEvent(new OrganizationCreated { OrganizationId = org.Id, Name = name, CreatedByUserId = userId, OccurredAt = now });
@@ -54,7 +52,7 @@ public static class OrganizationsApi
         catch (DbUpdateException)
         {
             // Lost a race with a concurrent create of the same name.
-            if (!await db.Organizations.AsNoTracking().AnyAsync(o => o.NormalizedName == normalized, CancellationToken.None)) throw;
+            if (!await db.Organizations.AsNoTracking().AnyAsync(o => o.NormalizedName == normalized && !o.IsPersonal, CancellationToken.None)) throw;
             return ApiProblems.Conflict($"An organization named '{name}' already exists.");
         }
         return Results.Created($"/api/v1/organizations/{org.Id}", ToRead(org));
@@ -94,5 +92,19 @@ public static class OrganizationsApi
         return Results.Ok(ToRead(org));
     }
 
-    private static OrganizationRead ToRead(Organization o) => new(o.Id, o.Name, o.CreatedAt, o.UpdatedAt);
+    /// <summary>The owner deletes the active organization and everything in it.</summary>
+    private static async Task<IResult> DeleteActive(HttpContext http, OrgsDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var principal = http.GetPrincipal();
+        if (!Access.TryMember(principal, out var orgId, out var problem)) return problem;
+        if (principal.Role != Roles.Owner) return ApiProblems.Forbidden("Only an owner may delete the organization.");
+        await using var tx = await OrganizationLock.BeginAsync(db, orgId, ct);
+        if (!await db.Organizations.AnyAsync(o => o.Id == orgId, ct)) return ApiProblems.NotFound("Organization not found.");
+        await Removals.DeleteOrganizationAsync(db, orgId, time.GetUtcNow().UtcDateTime, ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return OkRead.Result();
+    }
+
+    private static OrganizationRead ToRead(Organization o) => new(o.Id, o.Name, o.IsPersonal, o.CreatedAt, o.UpdatedAt);
 }

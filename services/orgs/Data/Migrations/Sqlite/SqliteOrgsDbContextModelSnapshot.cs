@@ -86,6 +86,59 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
                     b.ToTable("outbox_messages", (string)null);
                 });
 
+            modelBuilder.Entity("MissionControl.Orgs.Data.ApiKey", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("expires_at");
+
+                    b.Property<byte[]>("KeyHash")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("key_hash");
+
+                    b.Property<DateTime?>("LastUsedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("prefix");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_api_keys");
+
+                    b.HasIndex("KeyHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_api_keys_key_hash");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_api_keys_user_id");
+
+                    b.ToTable("api_keys", (string)null);
+                });
+
             modelBuilder.Entity("MissionControl.Orgs.Data.Board", b =>
                 {
                     b.Property<Guid>("Id")
@@ -123,6 +176,14 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("gateway_id");
 
+                    b.Property<bool>("GoalConfirmed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("goal_confirmed");
+
+                    b.Property<string>("GoalSource")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("goal_source");
+
                     b.Property<int>("MaxAgents")
                         .HasColumnType("INTEGER")
                         .HasColumnName("max_agents");
@@ -159,12 +220,23 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("slug");
 
+                    b.Property<string>("SuccessMetrics")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("success_metrics");
+
+                    b.Property<DateTime?>("TargetDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_date");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("updated_at");
 
                     b.HasKey("Id")
                         .HasName("pk_boards");
+
+                    b.HasIndex("BoardGroupId")
+                        .HasDatabaseName("ix_boards_board_group_id");
 
                     b.HasIndex("OrganizationId", "Slug")
                         .HasDatabaseName("ix_boards_organization_id_slug");
@@ -191,18 +263,197 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("can_write");
 
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
                     b.Property<Guid>("OrganizationMemberId")
                         .HasColumnType("TEXT")
                         .HasColumnName("organization_member_id");
 
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
                     b.HasKey("Id")
                         .HasName("pk_board_access");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_board_access_board_id");
 
                     b.HasIndex("OrganizationMemberId", "BoardId")
                         .IsUnique()
                         .HasDatabaseName("ix_board_access_organization_member_id_board_id");
 
                     b.ToTable("board_access", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Orgs.Data.BoardCustomField", b =>
+                {
+                    b.Property<Guid>("CustomFieldDefinitionId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("custom_field_definition_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.HasKey("CustomFieldDefinitionId", "BoardId")
+                        .HasName("pk_board_custom_fields");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_board_custom_fields_board_id");
+
+                    b.ToTable("board_custom_fields", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Orgs.Data.BoardGroup", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("slug");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_groups");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_board_groups_organization_id");
+
+                    b.ToTable("board_groups", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Orgs.Data.CustomFieldDefinition", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DefaultValue")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("default_value");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("FieldKey")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("field_key");
+
+                    b.Property<string>("FieldType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("field_type");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("label");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<bool>("Required")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("required");
+
+                    b.Property<string>("UiVisibility")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ui_visibility");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("ValidationRegex")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("validation_regex");
+
+                    b.HasKey("Id")
+                        .HasName("pk_custom_field_definitions");
+
+                    b.HasIndex("OrganizationId", "FieldKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_custom_field_definitions_organization_id_field_key");
+
+                    b.ToTable("custom_field_definitions", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Orgs.Data.InviteBoardAccess", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<bool>("CanRead")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("can_read");
+
+                    b.Property<bool>("CanWrite")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("can_write");
+
+                    b.Property<Guid>("OrganizationInviteId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_invite_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_invite_board_access");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_invite_board_access_board_id");
+
+                    b.HasIndex("OrganizationInviteId", "BoardId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_invite_board_access_organization_invite_id_board_id");
+
+                    b.ToTable("invite_board_access", (string)null);
                 });
 
             modelBuilder.Entity("MissionControl.Orgs.Data.Organization", b =>
@@ -215,6 +466,10 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
+
+                    b.Property<bool>("IsPersonal")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_personal");
 
                     b.Property<string>("Name")
                         .IsRequired()
@@ -237,9 +492,85 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
 
                     b.HasIndex("NormalizedName")
                         .IsUnique()
-                        .HasDatabaseName("ix_organizations_normalized_name");
+                        .HasDatabaseName("ix_organizations_normalized_name")
+                        .HasFilter("NOT is_personal");
 
                     b.ToTable("organizations", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Orgs.Data.OrganizationInvite", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime?>("AcceptedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("accepted_at");
+
+                    b.Property<Guid?>("AcceptedByUserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("accepted_by_user_id");
+
+                    b.Property<bool>("AllBoardsRead")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("all_boards_read");
+
+                    b.Property<bool>("AllBoardsWrite")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("all_boards_write");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid?>("CreatedByUserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by_user_id");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("InvitedEmail")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("invited_email");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("role");
+
+                    b.Property<byte[]>("TokenHash")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("token_hash");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_invites");
+
+                    b.HasIndex("InvitedEmail")
+                        .HasDatabaseName("ix_invites_invited_email");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_invites_token_hash");
+
+                    b.HasIndex("OrganizationId", "CreatedAt")
+                        .HasDatabaseName("ix_invites_organization_id_created_at");
+
+                    b.ToTable("invites", (string)null);
                 });
 
             modelBuilder.Entity("MissionControl.Orgs.Data.OrganizationMember", b =>
@@ -291,6 +622,94 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
                     b.ToTable("members", (string)null);
                 });
 
+            modelBuilder.Entity("MissionControl.Orgs.Data.Tag", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Color")
+                        .IsRequired()
+                        .HasMaxLength(6)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("color");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("slug");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_tags");
+
+                    b.HasIndex("OrganizationId", "Slug")
+                        .IsUnique()
+                        .HasDatabaseName("ix_tags_organization_id_slug");
+
+                    b.ToTable("tags", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Orgs.Data.TaskTagCopy", b =>
+                {
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("task_id");
+
+                    b.Property<Guid>("TagId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tag_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTime>("TaskUpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("task_updated_at");
+
+                    b.HasKey("TaskId", "TagId")
+                        .HasName("pk_task_tags");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_task_tags_board_id");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_task_tags_organization_id");
+
+                    b.HasIndex("TagId")
+                        .HasDatabaseName("ix_task_tags_tag_id");
+
+                    b.ToTable("task_tags", (string)null);
+                });
+
             modelBuilder.Entity("MissionControl.Orgs.Data.User", b =>
                 {
                     b.Property<Guid>("Id")
@@ -302,6 +721,10 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("active_organization_id");
 
+                    b.Property<string>("Context")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("context");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
@@ -311,7 +734,6 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
                         .HasColumnName("email");
 
                     b.Property<string>("ExternalId")
-                        .IsRequired()
                         .HasMaxLength(300)
                         .HasColumnType("TEXT")
                         .HasColumnName("external_id");
@@ -319,6 +741,27 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
                     b.Property<string>("Name")
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
+
+                    b.Property<string>("NormalizedEmail")
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("normalized_email");
+
+                    b.Property<string>("Notes")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("notes");
+
+                    b.Property<string>("PreferredName")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("preferred_name");
+
+                    b.Property<string>("Pronouns")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("pronouns");
+
+                    b.Property<string>("Timezone")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("timezone");
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT")
@@ -331,6 +774,9 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
                         .IsUnique()
                         .HasDatabaseName("ix_users_external_id");
 
+                    b.HasIndex("NormalizedEmail")
+                        .HasDatabaseName("ix_users_normalized_email");
+
                     b.ToTable("users", (string)null);
                 });
 
@@ -342,6 +788,36 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_board_access_members_organization_member_id");
+                });
+
+            modelBuilder.Entity("MissionControl.Orgs.Data.BoardCustomField", b =>
+                {
+                    b.HasOne("MissionControl.Orgs.Data.CustomFieldDefinition", null)
+                        .WithMany("Boards")
+                        .HasForeignKey("CustomFieldDefinitionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_board_custom_fields_custom_fields_custom_field_definition_id");
+                });
+
+            modelBuilder.Entity("MissionControl.Orgs.Data.InviteBoardAccess", b =>
+                {
+                    b.HasOne("MissionControl.Orgs.Data.OrganizationInvite", null)
+                        .WithMany("BoardAccess")
+                        .HasForeignKey("OrganizationInviteId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_invite_board_access_invites_organization_invite_id");
+                });
+
+            modelBuilder.Entity("MissionControl.Orgs.Data.CustomFieldDefinition", b =>
+                {
+                    b.Navigation("Boards");
+                });
+
+            modelBuilder.Entity("MissionControl.Orgs.Data.OrganizationInvite", b =>
+                {
+                    b.Navigation("BoardAccess");
                 });
 
             modelBuilder.Entity("MissionControl.Orgs.Data.OrganizationMember", b =>

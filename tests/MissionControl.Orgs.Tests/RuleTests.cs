@@ -1,0 +1,120 @@
+using MissionControl.InternalAuth;
+using MissionControl.Orgs.Domain;
+
+namespace MissionControl.Orgs.Tests;
+
+/// <summary>Unit tests of the rules that need no service: roles, invite merges, secrets, emails.</summary>
+public sealed class MemberRulesTests
+{
+    [Theory]
+    [InlineData("admin", "member", "admin", 1, null)]
+    [InlineData("admin", "admin", "member", 1, null)]
+    [InlineData("admin", "member", "owner", 1, 403)]
+    [InlineData("admin", "owner", "admin", 2, 403)]
+    [InlineData("member", "member", "admin", 1, 403)]
+    [InlineData("owner", "member", "owner", 1, null)]
+    [InlineData("owner", "owner", "admin", 2, null)]
+    [InlineData("owner", "owner", "member", 1, 422)]
+    [InlineData("owner", "owner", "owner", 1, null)]
+    public void Role_changes(string caller, string current, string next, int owners, int? status) =>
+        Assert.Equal(status, MemberRules.CheckRoleChange(caller, current, next, owners)?.Status);
+
+    [Fact]
+    public void Demoting_the_last_owner_says_last_owner() =>
+        Assert.Equal("last_owner", MemberRules.CheckRoleChange("owner", "owner", "admin", 1)!.Code);
+
+    [Theory]
+    [InlineData("admin", false, "member", 1, null)]
+    [InlineData("admin", true, "admin", 1, 403)]
+    [InlineData("admin", false, "owner", 2, 403)]
+    [InlineData("owner", false, "owner", 2, null)]
+    [InlineData("owner", false, "owner", 1, 422)]
+    [InlineData("member", false, "member", 1, 403)]
+    public void Removals(string caller, bool self, string target, int owners, int? status) =>
+        Assert.Equal(status, MemberRules.CheckRemoval(caller, self, target, owners)?.Status);
+
+    [Theory]
+    [InlineData("admin", "member", null)]
+    [InlineData("admin", "owner", 403)]
+    [InlineData("owner", "owner", null)]
+    [InlineData("member", "member", 403)]
+    public void Invite_roles(string caller, string invited, int? status) =>
+        Assert.Equal(status, MemberRules.CheckInviteRole(caller, invited)?.Status);
+
+    [Theory]
+    [InlineData(null, "member")]
+    [InlineData(" ", "member")]
+    [InlineData(" Admin ", "admin")]
+    [InlineData("OWNER", "owner")]
+    [InlineData("superuser", null)]
+    public void Roles_are_normalized(string? input, string? expected) => Assert.Equal(expected, MemberRules.NormalizeRole(input));
+
+    [Theory]
+    [InlineData("member", "admin", "admin")]
+    [InlineData("admin", "member", "admin")]
+    [InlineData("owner", "admin", "owner")]
+    public void Accepting_an_invite_never_lowers_a_role(string current, string invited, string expected) =>
+        Assert.Equal(expected, MemberRules.MergeRole(current, invited));
+
+    [Fact]
+    public void Accepting_an_invite_ors_board_access()
+    {
+        var (a, b, c) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+
+        var merged = MemberRules.MergeBoardAccess(
+            [new BoardGrant(a, true, true), new BoardGrant(b, true, false)],
+            [new BoardGrant(a, true, false), new BoardGrant(b, false, true), new BoardGrant(c, true, false)]);
+
+        Assert.Equal(
+            [new BoardGrant(a, true, true), new BoardGrant(b, true, true), new BoardGrant(c, true, false)],
+            merged.OrderBy(g => g.BoardId == a ? 0 : g.BoardId == b ? 1 : 2));
+    }
+}
+
+public sealed class SecretsTests
+{
+    [Fact]
+    public void Api_keys_carry_256_random_bits_behind_a_recognisable_scheme()
+    {
+        var keys = Enumerable.Range(0, 100).Select(_ => Secrets.NewApiKey()).ToList();
+
+        Assert.All(keys, k => Assert.Matches("^mc_[A-Za-z0-9_-]{43}$", k));
+        Assert.Equal(keys.Count, keys.Distinct().Count());
+        Assert.Equal(10, Secrets.DisplayPrefix(keys[0]).Length);
+        Assert.StartsWith(Secrets.DisplayPrefix(keys[0]), keys[0]);
+    }
+
+    [Fact]
+    public void Invite_tokens_carry_192_random_bits() =>
+        Assert.All(Enumerable.Range(0, 10).Select(_ => Secrets.NewInviteToken()), t => Assert.Matches("^[A-Za-z0-9_-]{32}$", t));
+
+    [Fact]
+    public void Hashes_are_sha256_and_deterministic()
+    {
+        Assert.Equal(32, Secrets.Hash("x").Length);
+        Assert.Equal(Secrets.Hash("mc_same"), Secrets.Hash("mc_same"));
+        Assert.NotEqual(Secrets.Hash("mc_a"), Secrets.Hash("mc_b"));
+    }
+}
+
+public sealed class EmailAddressesTests
+{
+    [Theory]
+    [InlineData("Someone@Example.COM", "someone@example.com")]
+    [InlineData("  a.b@c.d ", "a.b@c.d")]
+    [InlineData("admin@localhost", "admin@localhost")]
+    public void Valid_addresses_are_lower_cased(string input, string expected)
+    {
+        Assert.True(EmailAddresses.TryNormalize(input, out var normalized));
+        Assert.Equal(expected, normalized);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("no-at-sign")]
+    [InlineData("two words@example.com")]
+    [InlineData("Name <a@b.c>")]
+    [InlineData("a@b.c, d@e.f")]
+    public void Invalid_addresses_are_refused(string? input) => Assert.False(EmailAddresses.TryNormalize(input, out _));
+}
