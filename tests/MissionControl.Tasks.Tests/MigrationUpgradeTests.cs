@@ -31,14 +31,12 @@ public abstract class MigrationUpgradeTests(BrokerFixture broker)
             await migrator.MigrateAsync(initial);
             Assert.Equal([initial], await old.Database.GetAppliedMigrationsAsync());
 
+            // Rows as the first release wrote them: its columns only (today's model has more).
             var now = DateTime.UtcNow;
-            old.Boards.Add(new BoardCopy { Id = board, OrganizationId = org, Name = "Old board", UpdatedAt = now });
-            old.Tasks.Add(new TaskItem
-            {
-                Id = task, OrganizationId = org, BoardId = board, Title = "Made before the upgrade", Status = "inbox",
-                Priority = "low", CreatedAt = now, UpdatedAt = now,
-            });
-            await old.SaveChangesAsync();
+            await old.Database.ExecuteSqlAsync(
+                $"INSERT INTO boards (id, organization_id, name, require_approval_for_done, require_review_before_done, comment_required_for_review, block_status_changes_with_pending_approval, only_lead_can_change_status, max_agents, updated_at) VALUES ({board}, {org}, {"Old board"}, {true}, {false}, {false}, {false}, {false}, {1}, {now})");
+            await old.Database.ExecuteSqlAsync(
+                $"INSERT INTO tasks (id, organization_id, board_id, title, status, priority, created_at, updated_at) VALUES ({task}, {org}, {board}, {"Made before the upgrade"}, {"inbox"}, {"low"}, {now}, {now})");
         }
 
         await using var service = new ServiceFactory<Program>(new Dictionary<string, string?>
@@ -54,9 +52,11 @@ public abstract class MigrationUpgradeTests(BrokerFixture broker)
         Assert.Equal(1, page.GetProperty("total").GetInt32());
         Assert.Equal(task, item.GetProperty("id").GetGuid());
         Assert.Equal("Made before the upgrade", item.GetProperty("title").GetString());
+        Assert.Empty(item.GetProperty("depends_on_task_ids").EnumerateArray());
+        Assert.False(item.GetProperty("is_blocked").GetBoolean());
         await using var upgraded = OpenAtFirstRelease(cs);
         Assert.Empty(await upgraded.Database.GetPendingMigrationsAsync());
-        Assert.True((await upgraded.Database.GetAppliedMigrationsAsync()).Count() >= 3);
+        Assert.True((await upgraded.Database.GetAppliedMigrationsAsync()).Count() >= 4);
     }
 }
 

@@ -12,73 +12,10 @@ using MissionControl.Tasks.Data;
 namespace MissionControl.Tasks.Tests;
 
 /// <summary>The tasks API through HTTP with the real broker; run once per database provider.</summary>
-public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
+public abstract class TasksApiTests(BrokerFixture broker) : TasksServiceTest(broker)
 {
-    private ServiceFactory<Program> _tasks = null!;
-    private BusProbe _bus = null!;
-    private FakeOrgs _orgs = null!;
-    private readonly Guid _org = Guid.NewGuid();
-
-    protected abstract string DatabaseConnectionString();
-
-    public async Task InitializeAsync()
-    {
-        _orgs = await FakeOrgs.StartAsync();
-        _bus = await BusProbe.StartAsync(broker.ConnectionString, typeof(TaskCreated));
-        _tasks = new ServiceFactory<Program>(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:messaging"] = broker.ConnectionString,
-            ["ConnectionStrings:tasksdb"] = DatabaseConnectionString(),
-            ["services:orgs:http:0"] = _orgs.Url,
-        });
-        await _tasks.CreateClient().WaitHealthyAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _tasks.DisposeAsync();
-        await _bus.DisposeAsync();
-        await _orgs.DisposeAsync();
-    }
-
-    private HttpClient Owner => _tasks.ClientFor(TestTokens.Owner(_org));
-
-    /// <summary>A board as orgs announces it: BoardCreated on the bus, then wait for tasks' copy.</summary>
-    private async Task<Guid> BoardAsync(Guid? org = null, Guid? messageId = null, string name = "Board")
-    {
-        var board = Guid.NewGuid();
-        await _bus.PublishAsync(Created(org ?? _org, board, name), messageId);
-        await WaitUntilAsync(async () => await FindBoardCopyAsync(board) is not null);
-        return board;
-    }
-
-    private static BoardCreated Created(Guid org, Guid board, string name)
-    {
-        var now = DateTimeOffset.UtcNow;
-        return new BoardCreated
-        {
-            OrganizationId = org, BoardId = board, OccurredAt = now,
-            Board = new BoardState { Id = board, OrganizationId = org, Name = name, Slug = "board", Rules = new BoardRules(), CreatedAt = now, UpdatedAt = now },
-        };
-    }
-
-    private async Task<BoardCopy?> FindBoardCopyAsync(Guid board)
-    {
-        await using var scope = _tasks.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<TasksDbContext>().Boards.AsNoTracking().FirstOrDefaultAsync(b => b.Id == board);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if (await condition()) return;
-            await Task.Delay(50);
-        }
-        throw new TimeoutException("condition not met in 10 s");
-    }
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+    private async Task<BoardCopy?> FindBoardCopyAsync(Guid board) =>
+        await QueryAsync(db => db.Boards.AsNoTracking().FirstOrDefaultAsync(b => b.Id == board));
 
     [Fact]
     public async Task Creating_a_task_saves_it_and_publishes_TaskCreated_through_the_broker()
@@ -97,10 +34,10 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
         Assert.Equal($"/api/v1/boards/{board}/tasks/{id}", response.Headers.Location?.OriginalString);
         var read = await Owner.GetFromJsonAsync<JsonElement>(response.Headers.Location);
         Assert.Equal("Write the plan", read.GetProperty("title").GetString());
-        await (await _tasks.ClientFor(TestTokens.Owner(Guid.NewGuid())).GetAsync(response.Headers.Location)).ProblemAsync(HttpStatusCode.NotFound);
-        var (messageId, published) = await _bus.WaitForAsync<TaskCreated>(e => e.Task.Id == id);
+        await (await Tasks.ClientFor(TestTokens.Owner(Guid.NewGuid())).GetAsync(response.Headers.Location)).ProblemAsync(HttpStatusCode.NotFound);
+        var (messageId, published) = await Bus.WaitForAsync<TaskCreated>(e => e.Task.Id == id);
         Assert.Equal(board, published.BoardId);
-        Assert.Equal(_org, published.OrganizationId);
+        Assert.Equal(Org, published.OrganizationId);
         Assert.NotNull(messageId);
     }
 
@@ -119,18 +56,18 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
         Assert.Equal(60, ids.Count);
         Assert.Equal(60, (await client.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks")).GetProperty("total").GetInt32());
         Assert.Equal(20, (await client.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks?status=done")).GetProperty("total").GetInt32());
-        foreach (var id in ids) await _bus.WaitForAsync<TaskCreated>(e => e.Task.Id == id);
+        foreach (var id in ids) await Bus.WaitForAsync<TaskCreated>(e => e.Task.Id == id);
         await Task.Delay(500);
-        Assert.Equal(60, _bus.Received<TaskCreated>(e => e.BoardId == board).Count);
+        Assert.Equal(60, Bus.Received<TaskCreated>(e => e.BoardId == board).Count);
     }
 
     [Fact]
     public async Task Calls_without_a_valid_internal_token_are_refused()
     {
         var board = await BoardAsync();
-        var anonymous = _tasks.CreateClient();
-        var forged = _tasks.CreateClient();
-        forged.DefaultRequestHeaders.Authorization = new("Bearer", new InternalTokenSigner(InternalKeys.Generate().SigningKey).Sign(TestTokens.Owner(_org)));
+        var anonymous = Tasks.CreateClient();
+        var forged = Tasks.CreateClient();
+        forged.DefaultRequestHeaders.Authorization = new("Bearer", new InternalTokenSigner(InternalKeys.Generate().SigningKey).Sign(TestTokens.Owner(Org)));
 
         await (await anonymous.GetAsync($"/api/v1/boards/{board}/tasks")).ProblemAsync(HttpStatusCode.Unauthorized);
         await (await forged.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = "x" })).ProblemAsync(HttpStatusCode.Unauthorized);
@@ -154,11 +91,11 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
         Assert.True(errors.TryGetProperty("priority", out _));
         await (await Owner.GetAsync(url + "?limit=500")).ProblemAsync(HttpStatusCode.UnprocessableEntity);
         await (await Owner.GetAsync(url + "?status=inbox,bogus")).ProblemAsync(HttpStatusCode.UnprocessableEntity);
-        Assert.Empty(_bus.Received<TaskCreated>(e => e.BoardId == board));
+        Assert.Empty(Bus.Received<TaskCreated>(e => e.BoardId == board));
     }
 
     [Fact]
-    public async Task Boards_of_other_organizations_do_not_exist_for_the_caller()
+    public async Task Boards_of_otherOrganizations_do_not_exist_for_the_caller()
     {
         var theirs = await BoardAsync(org: Guid.NewGuid());
 
@@ -170,9 +107,9 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
     public async Task Board_grants_decide_who_reads_and_who_writes()
     {
         var board = await BoardAsync();
-        var reader = _tasks.ClientFor(TestTokens.Member(_org, new BoardGrant(board, true, false)));
-        var stranger = _tasks.ClientFor(TestTokens.Member(_org));
-        var agent = _tasks.ClientFor(new McPrincipal { Kind = PrincipalKind.Agent, Subject = "mc-agent", OrganizationId = _org, AgentBoardId = board });
+        var reader = Tasks.ClientFor(TestTokens.Member(Org, new BoardGrant(board, true, false)));
+        var stranger = Tasks.ClientFor(TestTokens.Member(Org));
+        var agent = Tasks.ClientFor(new McPrincipal { Kind = PrincipalKind.Agent, Subject = "mc-agent", OrganizationId = Org, AgentBoardId = board });
 
         await (await reader.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = "x" })).ProblemAsync(HttpStatusCode.Forbidden);
         Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync($"/api/v1/boards/{board}/tasks")).StatusCode);
@@ -197,7 +134,7 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
         Assert.Equal(["d", "c", "a"], inbox.GetProperty("items").EnumerateArray().Select(t => t.GetProperty("title").GetString()));
         Assert.Equal(3, inbox.GetProperty("total").GetInt32());
 
-        var agent = Guid.NewGuid();
+        var agent = await AgentAsync(board, "Ada");
         Assert.Equal(HttpStatusCode.Created, (await Owner.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = "e", assigned_agent_id = agent })).StatusCode);
         var assigned = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks?assigned_agent_id={agent}");
         Assert.Equal(1, assigned.GetProperty("total").GetInt32());
@@ -214,7 +151,7 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
         var board = await BoardAsync(messageId: messageId, name: "First name");
 
         // Same message id (a redelivery), different content: the inbox must skip it.
-        await _bus.PublishAsync(Created(_org, board, "Changed"), messageId);
+        await Bus.PublishAsync(BoardCreatedEvent(Org, board, "Changed"), messageId);
         // A later, distinct event for another board proves the consumer has moved past the redelivery.
         await BoardAsync();
 
@@ -225,9 +162,9 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
     public async Task A_board_whose_event_has_not_arrived_is_fetched_from_orgs()
     {
         var board = Guid.NewGuid();
-        _orgs.Boards[board] = new
+        Orgs.Boards[board] = new
         {
-            id = board, organization_id = _org, name = "Fresh", require_approval_for_done = true, require_review_before_done = false,
+            id = board, organization_id = Org, name = "Fresh", require_approval_for_done = true, require_review_before_done = false,
             comment_required_for_review = false, block_status_changes_with_pending_approval = false, only_lead_can_change_status = false,
             max_agents = 1, updated_at = DateTime.UtcNow,
         };
@@ -236,15 +173,15 @@ public abstract class TasksApiTests(BrokerFixture broker) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, (await Owner.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = "early" })).StatusCode);
         await (await Owner.PostAsJsonAsync($"/api/v1/boards/{unknown}/tasks", new { title = "nowhere" })).ProblemAsync(HttpStatusCode.NotFound);
 
-        Assert.Contains(board, _orgs.Asked);
-        Assert.Contains(unknown, _orgs.Asked);
+        Assert.Contains(board, Orgs.Asked);
+        Assert.Contains(unknown, Orgs.Asked);
         Assert.Equal("Fresh", (await FindBoardCopyAsync(board))!.Name);
     }
 
     [Fact]
-    public async Task A_board_lookup_while_orgs_is_down_is_a_502_not_a_500()
+    public async Task A_board_lookup_whileOrgs_is_down_is_a_502_not_a_500()
     {
-        await _orgs.DisposeAsync();
+        await Orgs.DisposeAsync();
 
         var response = await Owner.PostAsJsonAsync($"/api/v1/boards/{Guid.NewGuid()}/tasks", new { title = "orphan" });
 

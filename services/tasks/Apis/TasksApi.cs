@@ -1,80 +1,57 @@
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using MissionControl.Contracts.Tasks;
 using MissionControl.InternalAuth;
-using MissionControl.Messaging;
 using MissionControl.Tasks.Data;
+using MissionControl.Tasks.Domain;
+using MissionControl.Tasks.Operations;
 
 namespace MissionControl.Tasks.Apis;
 
-public sealed record CreateTaskRequest(
-    string? Title, string? Description, string? Status, string? Priority, DateTimeOffset? DueAt, Guid? AssignedAgentId);
-
-public sealed record TaskRead(
-    Guid Id, Guid BoardId, string Title, string? Description, string Status, string Priority, DateTime? DueAt,
-    Guid? AssignedAgentId, Guid? CreatedByUserId, DateTime? InProgressAt, DateTime CreatedAt, DateTime UpdatedAt,
-    IReadOnlyList<Guid> DependsOnTaskIds, IReadOnlyList<Guid> TagIds, IReadOnlyList<Guid> BlockedByTaskIds, bool IsBlocked);
-
+/// <summary>
+/// /api/v1/boards/{board_id}/tasks. The handlers are shared with the agent routes
+/// (/api/v1/agent/boards/{board_id}/tasks, AgentApi): who may do what is decided by the caller.
+/// </summary>
 public static class TasksApi
 {
     public static IEndpointRouteBuilder MapTasksApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/boards/{boardId:guid}/tasks");
-        api.MapPost("", Create);
+        api.MapPost("", CreateAsUser);
         api.MapGet("", List);
         api.MapGet("/{taskId:guid}", Get);
+        api.MapPatch("/{taskId:guid}", Patch);
+        api.MapDelete("/{taskId:guid}", Delete);
         return app;
     }
 
-    private static async Task<IResult> Create(
-        Guid boardId, CreateTaskRequest body, HttpContext http, BoardCopies boards, TaskWriter writer, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> CreateAsUser(
+        Guid boardId, CreateTaskRequest body, HttpContext http, BoardAccess access, TaskCreation creation, CancellationToken ct)
     {
-        var principal = http.GetPrincipal();
-        if (principal.Kind != PrincipalKind.User)
-            return ApiProblems.Forbidden("Only users create tasks here; agents use /api/v1/agent/boards/{board_id}/tasks.");
-        var board = await boards.FindAsync(boardId, http.Request.GetBearerToken(), ct);
-        if (board is null || board.OrganizationId != principal.OrganizationId) return ApiProblems.NotFound("Board not found.");
-        if (!principal.CanWriteBoard(boardId)) return ApiProblems.Forbidden("You have no write access to this board.");
-
-        var errors = new Dictionary<string, string[]>();
-        var title = body.Title?.Trim();
-        var status = body.Status ?? TaskStatuses.Inbox;
-        var priority = body.Priority ?? "medium";
-        if (string.IsNullOrEmpty(title) || title.Length > 500) errors["title"] = ["must be 1 to 500 characters"];
-        if (!TaskStatuses.All.Contains(status)) errors["status"] = [$"must be one of {string.Join(", ", TaskStatuses.All)}"];
-        if (!TaskPriorities.All.Contains(priority)) errors["priority"] = [$"must be one of {string.Join(", ", TaskPriorities.All)}"];
-        if (body.Description is { Length: > 20_000 }) errors["description"] = ["must be at most 20000 characters"];
-        if (errors.Count > 0) return ApiProblems.Validation(errors);
-
-        var now = time.GetUtcNow().UtcDateTime;
-        var task = new TaskItem
-        {
-            Id = Guid.CreateVersion7(), OrganizationId = board.OrganizationId, BoardId = boardId, Title = title!,
-            Description = body.Description, Status = status, Priority = priority, DueAt = body.DueAt?.UtcDateTime,
-            InProgressAt = status == TaskStatuses.InProgress ? now : null, AssignedAgentId = body.AssignedAgentId,
-            CreatedByUserId = principal.UserId, CreatedAt = now, UpdatedAt = now,
-        };
-        await writer.AddAsync(task, new TaskCreated
-        {
-            OrganizationId = task.OrganizationId, BoardId = boardId, Task = ToSnapshot(task), OccurredAt = now,
-            Activity = new ActivityInfo
-            {
-                Id = Guid.CreateVersion7(), EventType = "task.created", Message = $"Task created: {task.Title}.", UserId = principal.UserId,
-                TaskId = task.Id, CreatedAt = now,
-            },
-        });
-        return Results.Created($"/api/v1/boards/{boardId}/tasks/{task.Id}", ToRead(task));
+        if (http.GetPrincipal().Kind != PrincipalKind.User)
+            return ApiProblems.Forbidden("Only users create tasks here; agents use /api/v1/agent/boards/{board_id}/tasks.", "user_only");
+        return await Create(boardId, body, http, access, creation, ct);
     }
 
-    private static async Task<IResult> List(
-        Guid boardId, HttpContext http, TasksDbContext db, BoardCopies boards, string? status,
-        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "assigned_agent_id")] Guid? assignedAgentId, bool? unassigned,
-        int? limit, int? offset, CancellationToken ct)
+    /// <summary>A user, or (through the agent route) the board lead.</summary>
+    internal static async Task<IResult> Create(
+        Guid boardId, CreateTaskRequest body, HttpContext http, BoardAccess access, TaskCreation creation, CancellationToken ct)
     {
-        if (!PageRequest.TryParse(limit, offset, out var page, out var error)) return error!;
+        var (board, error) = await access.CheckAsync(http, boardId, BoardAccessLevel.Write, ct);
+        if (error is not null) return error;
         var principal = http.GetPrincipal();
-        var board = await boards.FindAsync(boardId, http.Request.GetBearerToken(), ct);
-        if (board is null || board.OrganizationId != principal.OrganizationId) return ApiProblems.NotFound("Board not found.");
-        if (!principal.CanReadBoard(boardId)) return ApiProblems.Forbidden("You have no read access to this board.");
+        var actor = BoardAccess.ActorOf(principal);
+        if (actor is null || actor.Role == ActorRole.Worker)
+            return ApiProblems.Forbidden("Only board leads can perform this action.", TaskRuleCodes.LeadOnly);
+        return await creation.CreateAsync(board!, principal, actor, body, ct);
+    }
+
+    internal static async Task<IResult> List(
+        Guid boardId, HttpContext http, BoardAccess access, TasksDbContext db, TaskReads reads, string? status,
+        [FromQuery(Name = "assigned_agent_id")] Guid? assignedAgentId, bool? unassigned, int? limit, int? offset, CancellationToken ct)
+    {
+        if (!PageRequest.TryParse(limit, offset, out var page, out var pageError)) return pageError!;
+        var (board, error) = await access.CheckAsync(http, boardId, BoardAccessLevel.Read, ct);
+        if (error is not null) return error;
 
         var query = db.Tasks.AsNoTracking().Where(t => t.BoardId == boardId);
         var counts = db.TaskCounts.AsNoTracking().Where(c => c.BoardId == boardId);
@@ -92,26 +69,58 @@ public static class TasksApi
         // The per-status counters answer the common totals without scanning the board's tasks.
         var total = byAgent ? await query.CountAsync(ct) : await counts.SumAsync(c => c.TaskCount, ct);
         var items = await query.OrderByDescending(t => t.CreatedAt).Skip(page.Offset).Take(page.Limit).ToListAsync(ct);
-        return Results.Ok(new Page<TaskRead>(items.ConvertAll(ToRead), total, page.Limit, page.Offset));
+        return Results.Ok(new Page<Contracts.Tasks.TaskSnapshot>(await reads.SnapshotsAsync(board!, items, ct), total, page.Limit, page.Offset));
     }
 
-    private static async Task<IResult> Get(Guid boardId, Guid taskId, HttpContext http, TasksDbContext db, CancellationToken ct)
+    internal static async Task<IResult> Get(
+        Guid boardId, Guid taskId, HttpContext http, BoardAccess access, TasksDbContext db, TaskReads reads, CancellationToken ct)
     {
+        var (board, error) = await access.CheckAsync(http, boardId, BoardAccessLevel.Read, ct);
+        if (error is not null) return error;
+        var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == taskId && t.BoardId == boardId, ct);
+        return task is null ? ApiProblems.NotFound("Task not found.") : Results.Ok(await reads.SnapshotAsync(board!, task, ct));
+    }
+
+    internal static async Task<IResult> Patch(
+        Guid boardId, Guid taskId, HttpContext http, BoardAccess access, TaskUpdates updates, CancellationToken ct)
+    {
+        var body = await JsonBody.ReadAsync(http.Request, ct);
+        var (board, error) = await access.CheckAsync(http, boardId, BoardAccessLevel.Write, ct);
+        if (error is not null) return error;
         var principal = http.GetPrincipal();
-        var task = await db.Tasks.AsNoTracking()
-            .FirstOrDefaultAsync(t => t.Id == taskId && t.BoardId == boardId && t.OrganizationId == principal.OrganizationId, ct);
-        if (task is null || !principal.CanReadBoard(boardId)) return ApiProblems.NotFound("Task not found.");
-        return Results.Ok(ToRead(task));
+        if (BoardAccess.ActorOf(principal) is not { } actor) return ApiProblems.Forbidden("This caller cannot change tasks.");
+        var (patch, invalid) = ParsePatch(body);
+        return invalid ?? await updates.UpdateAsync(board!, principal, actor, taskId, patch!, ct);
     }
 
-    private static TaskRead ToRead(TaskItem t) => new(
-        t.Id, t.BoardId, t.Title, t.Description, t.Status, t.Priority, t.DueAt, t.AssignedAgentId, t.CreatedByUserId,
-        t.InProgressAt, t.CreatedAt, t.UpdatedAt, [], [], [], false);
-
-    private static TaskSnapshot ToSnapshot(TaskItem t) => new()
+    /// <summary>A user with write access, or the board lead.</summary>
+    internal static async Task<IResult> Delete(Guid boardId, Guid taskId, HttpContext http, BoardAccess access, TaskDeletion deletion, CancellationToken ct)
     {
-        Id = t.Id, BoardId = t.BoardId, Title = t.Title, Description = t.Description, Status = t.Status, Priority = t.Priority,
-        DueAt = t.DueAt, AssignedAgentId = t.AssignedAgentId, CreatedByUserId = t.CreatedByUserId, InProgressAt = t.InProgressAt,
-        CreatedAt = t.CreatedAt, UpdatedAt = t.UpdatedAt,
-    };
+        var (board, error) = await access.CheckAsync(http, boardId, BoardAccessLevel.Write, ct);
+        if (error is not null) return error;
+        var principal = http.GetPrincipal();
+        if (BoardAccess.ActorOf(principal) is not { Role: ActorRole.User or ActorRole.Lead })
+            return ApiProblems.Forbidden("Only board leads can perform this action.", TaskRuleCodes.LeadOnly);
+        return await deletion.DeleteAsync(board!, principal, taskId, ct);
+    }
+
+    private static (TaskPatch? Patch, IResult? Error) ParsePatch(JsonBody body)
+    {
+        var patch = new TaskPatch
+        {
+            Fields = body.Present(TaskPatch.Known), Title = body.Get<string>("title"), Description = body.Get<string>("description"),
+            Status = body.Get<string>("status"), Priority = body.Get<string>("priority"), DueAt = body.Get<DateTimeOffset?>("due_at"),
+            AssignedAgentId = body.Get<Guid?>("assigned_agent_id"), DependsOnTaskIds = body.Get<List<Guid>>("depends_on_task_ids") ?? [],
+            TagIds = body.Get<List<Guid>>("tag_ids") ?? [],
+            CustomFieldValues = body.Get<Dictionary<string, System.Text.Json.JsonElement>>("custom_field_values") ?? [],
+            Comment = body.Get<string>("comment"),
+        };
+        var errors = body.Errors;
+        if (patch.Has("title") && !errors.ContainsKey("title")) TaskInput.CheckTitle(patch.Title, errors);
+        if (patch.Has("status") && !errors.ContainsKey("status")) TaskInput.CheckStatus(patch.Status, errors);
+        if (patch.Has("priority") && !errors.ContainsKey("priority")) TaskInput.CheckPriority(patch.Priority, errors);
+        TaskInput.CheckDescription(patch.Description, errors);
+        if (patch.Comment is { Length: > TaskInput.MaxComment }) errors["comment"] = [$"must be at most {TaskInput.MaxComment} characters"];
+        return errors.Count > 0 ? (null, ApiProblems.Validation(errors)) : (patch, null);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using MissionControl.Contracts.Orgs;
@@ -12,10 +13,13 @@ namespace MissionControl.Tasks.Data;
 /// </summary>
 public sealed class BoardCopies(TasksDbContext db, HttpClient orgs, IMemoryCache cache, ILogger<BoardCopies> log)
 {
+    /// <summary>orgs' BoardRead (only what the copy keeps).</summary>
     private sealed record OrgsBoard(
-        Guid Id, Guid OrganizationId, string Name, bool RequireApprovalForDone, bool RequireReviewBeforeDone,
-        bool CommentRequiredForReview, bool BlockStatusChangesWithPendingApproval, bool OnlyLeadCanChangeStatus, int MaxAgents,
-        DateTime UpdatedAt);
+        Guid Id, Guid OrganizationId, string Name, string? Slug, string? Description, Guid? GatewayId, Guid? BoardGroupId,
+        string? BoardType, string? Objective, JsonElement? SuccessMetrics, DateTimeOffset? TargetDate, bool GoalConfirmed,
+        string? GoalSource, bool RequireApprovalForDone, bool RequireReviewBeforeDone, bool CommentRequiredForReview,
+        bool BlockStatusChangesWithPendingApproval, bool OnlyLeadCanChangeStatus, int MaxAgents, DateTimeOffset? CreatedAt,
+        DateTimeOffset UpdatedAt);
 
     // Every task request needs its board; boards change rarely, so a found one is kept briefly.
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
@@ -38,18 +42,26 @@ public sealed class BoardCopies(TasksDbContext db, HttpClient orgs, IMemoryCache
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/boards/{boardId}");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", callerToken);
         using var response = await orgs.SendAsync(request, ct);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden) return null;
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized) return null;
         response.EnsureSuccessStatusCode();
         var read = await response.Content.ReadFromJsonAsync<OrgsBoard>(JsonDefaults.Api, ct)
                    ?? throw new InvalidOperationException("orgs answered an empty board");
 
         var board = new BoardCopy { Id = read.Id, OrganizationId = read.OrganizationId, Name = read.Name };
-        Apply(board, read.Name, new BoardRules
+        Apply(board, new BoardState
         {
-            RequireApprovalForDone = read.RequireApprovalForDone, RequireReviewBeforeDone = read.RequireReviewBeforeDone,
-            CommentRequiredForReview = read.CommentRequiredForReview, BlockStatusChangesWithPendingApproval = read.BlockStatusChangesWithPendingApproval,
-            OnlyLeadCanChangeStatus = read.OnlyLeadCanChangeStatus, MaxAgents = read.MaxAgents,
-        }, read.UpdatedAt);
+            Id = read.Id, OrganizationId = read.OrganizationId, Name = read.Name, Slug = read.Slug ?? "", Description = read.Description ?? "",
+            GatewayId = read.GatewayId, BoardGroupId = read.BoardGroupId, BoardType = read.BoardType ?? "goal", Objective = read.Objective,
+            SuccessMetrics = read.SuccessMetrics, TargetDate = read.TargetDate, GoalConfirmed = read.GoalConfirmed, GoalSource = read.GoalSource,
+            Rules = new BoardRules
+            {
+                RequireApprovalForDone = read.RequireApprovalForDone, RequireReviewBeforeDone = read.RequireReviewBeforeDone,
+                CommentRequiredForReview = read.CommentRequiredForReview,
+                BlockStatusChangesWithPendingApproval = read.BlockStatusChangesWithPendingApproval,
+                OnlyLeadCanChangeStatus = read.OnlyLeadCanChangeStatus, MaxAgents = read.MaxAgents,
+            },
+            CreatedAt = read.CreatedAt ?? read.UpdatedAt, UpdatedAt = read.UpdatedAt,
+        });
         db.Boards.Add(board);
         try
         {
@@ -63,15 +75,36 @@ public sealed class BoardCopies(TasksDbContext db, HttpClient orgs, IMemoryCache
         return board;
     }
 
-    public static void Apply(BoardCopy board, string name, BoardRules rules, DateTime updatedAt)
+    /// <summary>Copies orgs' state of a board onto the local copy.</summary>
+    public static void Apply(BoardCopy board, BoardState state)
     {
-        board.Name = name;
-        board.RequireApprovalForDone = rules.RequireApprovalForDone;
-        board.RequireReviewBeforeDone = rules.RequireReviewBeforeDone;
-        board.CommentRequiredForReview = rules.CommentRequiredForReview;
-        board.BlockStatusChangesWithPendingApproval = rules.BlockStatusChangesWithPendingApproval;
-        board.OnlyLeadCanChangeStatus = rules.OnlyLeadCanChangeStatus;
-        board.MaxAgents = rules.MaxAgents;
-        board.UpdatedAt = updatedAt;
+        board.Name = state.Name;
+        board.Slug = state.Slug;
+        board.Description = state.Description;
+        board.GatewayId = state.GatewayId;
+        board.BoardGroupId = state.BoardGroupId;
+        board.BoardType = state.BoardType;
+        board.Objective = state.Objective;
+        board.SuccessMetrics = state.SuccessMetrics is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } metrics
+            ? metrics.GetRawText() : null;
+        board.TargetDate = state.TargetDate?.UtcDateTime;
+        board.GoalConfirmed = state.GoalConfirmed;
+        board.GoalSource = state.GoalSource;
+        board.RequireApprovalForDone = state.Rules.RequireApprovalForDone;
+        board.RequireReviewBeforeDone = state.Rules.RequireReviewBeforeDone;
+        board.CommentRequiredForReview = state.Rules.CommentRequiredForReview;
+        board.BlockStatusChangesWithPendingApproval = state.Rules.BlockStatusChangesWithPendingApproval;
+        board.OnlyLeadCanChangeStatus = state.Rules.OnlyLeadCanChangeStatus;
+        board.MaxAgents = state.Rules.MaxAgents;
+        board.CreatedAt = state.CreatedAt.UtcDateTime;
+        board.UpdatedAt = state.UpdatedAt.UtcDateTime;
     }
+
+    public static BoardRules RulesOf(BoardCopy board) => new()
+    {
+        RequireApprovalForDone = board.RequireApprovalForDone, RequireReviewBeforeDone = board.RequireReviewBeforeDone,
+        CommentRequiredForReview = board.CommentRequiredForReview,
+        BlockStatusChangesWithPendingApproval = board.BlockStatusChangesWithPendingApproval,
+        OnlyLeadCanChangeStatus = board.OnlyLeadCanChangeStatus, MaxAgents = board.MaxAgents,
+    };
 }

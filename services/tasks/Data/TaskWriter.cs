@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using MissionControl.Contracts.Tasks;
 using MissionControl.Messaging;
 
 namespace MissionControl.Tasks.Data;
@@ -16,14 +15,16 @@ public sealed class TaskWriter(IServiceScopeFactory scopes, DatabaseWriteGate ga
     private const int MaxBatch = 256;
     private readonly ConcurrentQueue<Pending> _queue = new();
 
-    private sealed record Pending(TaskItem Task, TaskCreated Event)
+    /// <param name="Task">The new task.</param>
+    /// <param name="Write">Adds what goes with it to the context: its dependency, tag and value rows and its events.</param>
+    private sealed record Pending(TaskItem Task, Action<TasksDbContext> Write)
     {
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    public async Task AddAsync(TaskItem task, TaskCreated evt)
+    public async Task AddAsync(TaskItem task, Action<TasksDbContext> write)
     {
-        var pending = new Pending(task, evt);
+        var pending = new Pending(task, write);
         _queue.Enqueue(pending);
         // Not cancellable: a queued task must be written by someone, and this request may be the only one left.
         using (await gate.EnterAsync(CancellationToken.None))
@@ -47,7 +48,7 @@ public sealed class TaskWriter(IServiceScopeFactory scopes, DatabaseWriteGate ga
             foreach (var p in batch)
             {
                 db.Tasks.Add(p.Task);
-                db.AddIntegrationEvent(p.Event);
+                p.Write(db);
             }
             await db.SaveChangesAsync(CancellationToken.None);
             foreach (var group in batch.GroupBy(p => (p.Task.BoardId, p.Task.Status)))

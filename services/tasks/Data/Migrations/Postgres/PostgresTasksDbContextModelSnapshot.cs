@@ -93,6 +93,159 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                     b.ToTable("outbox_messages", (string)null);
                 });
 
+            modelBuilder.Entity("MissionControl.Tasks.Data.AgentCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid?>("GatewayId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<bool>("IsBoardLead")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_board_lead");
+
+                    b.Property<bool>("IsGatewayMain")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_gateway_main");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("SessionKey")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("session_key");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("status");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agents");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_agents_board_id");
+
+                    b.HasIndex("OrganizationId", "GatewayId")
+                        .HasDatabaseName("ix_agents_organization_id_gateway_id");
+
+                    b.ToTable("agents", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.Approval", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ActionType")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("action_type");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.Property<double>("Confidence")
+                        .HasColumnType("double precision")
+                        .HasColumnName("confidence");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Payload")
+                        .HasColumnType("text")
+                        .HasColumnName("payload");
+
+                    b.Property<DateTime?>("ResolvedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("resolved_at");
+
+                    b.Property<string>("RubricScores")
+                        .HasColumnType("text")
+                        .HasColumnName("rubric_scores");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid?>("TaskId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("task_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_approvals");
+
+                    b.HasIndex("BoardId", "CreatedAt")
+                        .HasDatabaseName("ix_approvals_board_id_created_at");
+
+                    b.HasIndex("BoardId", "Status")
+                        .HasDatabaseName("ix_approvals_board_id_status");
+
+                    b.ToTable("approvals", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.ApprovalTaskLink", b =>
+                {
+                    b.Property<Guid>("ApprovalId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("approval_id");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("task_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.HasKey("ApprovalId", "TaskId")
+                        .HasName("pk_approval_task_links");
+
+                    b.HasIndex("TaskId")
+                        .HasDatabaseName("ix_approval_task_links_task_id");
+
+                    b.ToTable("approval_task_links", (string)null);
+                });
+
             modelBuilder.Entity("MissionControl.Tasks.Data.BoardCopy", b =>
                 {
                     b.Property<Guid>("Id")
@@ -103,9 +256,41 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                         .HasColumnType("boolean")
                         .HasColumnName("block_status_changes_with_pending_approval");
 
+                    b.Property<Guid?>("BoardGroupId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_group_id");
+
+                    b.Property<string>("BoardType")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("board_type");
+
                     b.Property<bool>("CommentRequiredForReview")
                         .HasColumnType("boolean")
                         .HasColumnName("comment_required_for_review");
+
+                    b.Property<DateTime?>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<Guid?>("GatewayId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<bool>("GoalConfirmed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("goal_confirmed");
+
+                    b.Property<string>("GoalSource")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("goal_source");
 
                     b.Property<int>("MaxAgents")
                         .HasColumnType("integer")
@@ -116,6 +301,10 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
+
+                    b.Property<string>("Objective")
+                        .HasColumnType("text")
+                        .HasColumnName("objective");
 
                     b.Property<bool>("OnlyLeadCanChangeStatus")
                         .HasColumnType("boolean")
@@ -133,6 +322,20 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                         .HasColumnType("boolean")
                         .HasColumnName("require_review_before_done");
 
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("slug");
+
+                    b.Property<string>("SuccessMetrics")
+                        .HasColumnType("text")
+                        .HasColumnName("success_metrics");
+
+                    b.Property<DateTime?>("TargetDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("target_date");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
@@ -140,7 +343,172 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_boards");
 
+                    b.HasIndex("BoardGroupId")
+                        .HasDatabaseName("ix_boards_board_group_id");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_boards_organization_id");
+
                     b.ToTable("boards", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.BoardGroupCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("slug");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_groups");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_board_groups_organization_id");
+
+                    b.ToTable("board_groups", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.BoardGroupMemory", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
+                    b.Property<Guid>("BoardGroupId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_group_id");
+
+                    b.Property<string>("Content")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("content");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("IsChat")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_chat");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Source")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("source");
+
+                    b.Property<string>("Tags")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("tags");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_group_memory");
+
+                    b.HasIndex("BoardGroupId", "CreatedAt")
+                        .HasDatabaseName("ix_board_group_memory_board_group_id_created_at");
+
+                    b.HasIndex("BoardGroupId", "IsChat", "CreatedAt")
+                        .HasDatabaseName("ix_board_group_memory_board_group_id_is_chat_created_at");
+
+                    b.ToTable("board_group_memory", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.BoardMemory", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.Property<string>("Content")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("content");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("IsChat")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_chat");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Source")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("source");
+
+                    b.Property<string>("Tags")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("tags");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_memory");
+
+                    b.HasIndex("BoardId", "CreatedAt")
+                        .HasDatabaseName("ix_board_memory_board_id_created_at");
+
+                    b.HasIndex("BoardId", "IsChat", "CreatedAt")
+                        .HasDatabaseName("ix_board_memory_board_id_is_chat_created_at");
+
+                    b.ToTable("board_memory", (string)null);
                 });
 
             modelBuilder.Entity("MissionControl.Tasks.Data.BoardTaskCount", b =>
@@ -164,6 +532,393 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                     b.ToTable("board_task_counts", (string)null);
                 });
 
+            modelBuilder.Entity("MissionControl.Tasks.Data.BoardWebhook", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("enabled");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("ProtectedSecret")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_secret");
+
+                    b.Property<string>("SignatureHeader")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("signature_header");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_webhooks");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_board_webhooks_board_id");
+
+                    b.ToTable("board_webhooks", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.BoardWebhookPayload", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.Property<string>("ContentType")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("content_type");
+
+                    b.Property<string>("Headers")
+                        .HasColumnType("text")
+                        .HasColumnName("headers");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("payload");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("SourceIp")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("source_ip");
+
+                    b.Property<Guid>("WebhookId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("webhook_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_webhook_payloads");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_board_webhook_payloads_board_id");
+
+                    b.HasIndex("WebhookId", "ReceivedAt")
+                        .HasDatabaseName("ix_board_webhook_payloads_webhook_id_received_at");
+
+                    b.ToTable("board_webhook_payloads", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.CustomFieldBinding", b =>
+                {
+                    b.Property<Guid>("DefinitionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("definition_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.HasKey("DefinitionId", "BoardId")
+                        .HasName("pk_custom_field_bindings");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_custom_field_bindings_board_id");
+
+                    b.ToTable("custom_field_bindings", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.CustomFieldDefinitionCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("DefaultValue")
+                        .HasColumnType("text")
+                        .HasColumnName("default_value");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("FieldKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("field_key");
+
+                    b.Property<string>("FieldType")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("field_type");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("label");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<bool>("Required")
+                        .HasColumnType("boolean")
+                        .HasColumnName("required");
+
+                    b.Property<string>("UiVisibility")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("ui_visibility");
+
+                    b.Property<string>("ValidationRegex")
+                        .HasColumnType("text")
+                        .HasColumnName("validation_regex");
+
+                    b.HasKey("Id")
+                        .HasName("pk_custom_field_definitions");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_custom_field_definitions_organization_id");
+
+                    b.ToTable("custom_field_definitions", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.OnboardingSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DraftGoal")
+                        .HasColumnType("text")
+                        .HasColumnName("draft_goal");
+
+                    b.Property<string>("Messages")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("messages");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("SessionKey")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("session_key");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_onboarding_sessions");
+
+                    b.HasIndex("BoardId", "UpdatedAt")
+                        .HasDatabaseName("ix_board_onboarding_sessions_board_id_updated_at");
+
+                    b.ToTable("board_onboarding_sessions", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.TagCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Color")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("color");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("slug");
+
+                    b.HasKey("Id")
+                        .HasName("pk_tags");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_tags_organization_id");
+
+                    b.ToTable("tags", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.TaskComment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
+                    b.Property<string>("AuthorName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("author_name");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("message");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("task_id");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_task_comments");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_task_comments_board_id");
+
+                    b.HasIndex("TaskId", "CreatedAt")
+                        .HasDatabaseName("ix_task_comments_task_id_created_at");
+
+                    b.ToTable("task_comments", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.TaskCustomFieldValue", b =>
+                {
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("task_id");
+
+                    b.Property<Guid>("DefinitionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("definition_id");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("value");
+
+                    b.HasKey("TaskId", "DefinitionId")
+                        .HasName("pk_task_custom_field_values");
+
+                    b.HasIndex("DefinitionId")
+                        .HasDatabaseName("ix_task_custom_field_values_definition_id");
+
+                    b.ToTable("task_custom_field_values", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.TaskDependency", b =>
+                {
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("task_id");
+
+                    b.Property<Guid>("DependsOnTaskId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("depends_on_task_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.HasKey("TaskId", "DependsOnTaskId")
+                        .HasName("pk_task_dependencies");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_task_dependencies_board_id");
+
+                    b.HasIndex("DependsOnTaskId")
+                        .HasDatabaseName("ix_task_dependencies_depends_on_task_id");
+
+                    b.ToTable("task_dependencies", (string)null);
+                });
+
             modelBuilder.Entity("MissionControl.Tasks.Data.TaskItem", b =>
                 {
                     b.Property<Guid>("Id")
@@ -174,6 +929,15 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                     b.Property<Guid?>("AssignedAgentId")
                         .HasColumnType("uuid")
                         .HasColumnName("assigned_agent_id");
+
+                    b.Property<bool>("AutoCreated")
+                        .HasColumnType("boolean")
+                        .HasColumnName("auto_created");
+
+                    b.Property<string>("AutoReason")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("auto_reason");
 
                     b.Property<Guid>("BoardId")
                         .HasColumnType("uuid")
@@ -195,6 +959,18 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("due_at");
 
+                    b.Property<bool>("HasCustomFieldValues")
+                        .HasColumnType("boolean")
+                        .HasColumnName("has_custom_field_values");
+
+                    b.Property<bool>("HasDependencies")
+                        .HasColumnType("boolean")
+                        .HasColumnName("has_dependencies");
+
+                    b.Property<bool>("HasTags")
+                        .HasColumnType("boolean")
+                        .HasColumnName("has_tags");
+
                     b.Property<DateTime?>("InProgressAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("in_progress_at");
@@ -203,11 +979,19 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("organization_id");
 
+                    b.Property<DateTime?>("PreviousInProgressAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("previous_in_progress_at");
+
                     b.Property<string>("Priority")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("priority");
+
+                    b.Property<Guid?>("ReviewRequestedByAgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("review_requested_by_agent_id");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -228,13 +1012,42 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_tasks");
 
+                    b.HasIndex("AssignedAgentId")
+                        .HasDatabaseName("ix_tasks_assigned_agent_id");
+
                     b.HasIndex("BoardId", "CreatedAt")
                         .HasDatabaseName("ix_tasks_board_id_created_at");
+
+                    b.HasIndex("BoardId", "AssignedAgentId", "CreatedAt")
+                        .HasDatabaseName("ix_tasks_board_id_assigned_agent_id_created_at");
 
                     b.HasIndex("BoardId", "Status", "CreatedAt")
                         .HasDatabaseName("ix_tasks_board_id_status_created_at");
 
                     b.ToTable("tasks", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.TaskTag", b =>
+                {
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("task_id");
+
+                    b.Property<Guid>("TagId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tag_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.HasKey("TaskId", "TagId")
+                        .HasName("pk_task_tags");
+
+                    b.HasIndex("TagId")
+                        .HasDatabaseName("ix_task_tags_tag_id");
+
+                    b.ToTable("task_tags", (string)null);
                 });
 #pragma warning restore 612, 618
         }

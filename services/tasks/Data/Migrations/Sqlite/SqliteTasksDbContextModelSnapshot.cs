@@ -86,6 +86,159 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                     b.ToTable("outbox_messages", (string)null);
                 });
 
+            modelBuilder.Entity("MissionControl.Tasks.Data.AgentCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid?>("GatewayId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<bool>("IsBoardLead")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_board_lead");
+
+                    b.Property<bool>("IsGatewayMain")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_gateway_main");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("SessionKey")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("session_key");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agents");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_agents_board_id");
+
+                    b.HasIndex("OrganizationId", "GatewayId")
+                        .HasDatabaseName("ix_agents_organization_id_gateway_id");
+
+                    b.ToTable("agents", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.Approval", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ActionType")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("action_type");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agent_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<double>("Confidence")
+                        .HasColumnType("REAL")
+                        .HasColumnName("confidence");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Payload")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.Property<DateTime?>("ResolvedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("resolved_at");
+
+                    b.Property<string>("RubricScores")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("rubric_scores");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<Guid?>("TaskId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("task_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_approvals");
+
+                    b.HasIndex("BoardId", "CreatedAt")
+                        .HasDatabaseName("ix_approvals_board_id_created_at");
+
+                    b.HasIndex("BoardId", "Status")
+                        .HasDatabaseName("ix_approvals_board_id_status");
+
+                    b.ToTable("approvals", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.ApprovalTaskLink", b =>
+                {
+                    b.Property<Guid>("ApprovalId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("approval_id");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("task_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.HasKey("ApprovalId", "TaskId")
+                        .HasName("pk_approval_task_links");
+
+                    b.HasIndex("TaskId")
+                        .HasDatabaseName("ix_approval_task_links_task_id");
+
+                    b.ToTable("approval_task_links", (string)null);
+                });
+
             modelBuilder.Entity("MissionControl.Tasks.Data.BoardCopy", b =>
                 {
                     b.Property<Guid>("Id")
@@ -96,9 +249,41 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("block_status_changes_with_pending_approval");
 
+                    b.Property<Guid?>("BoardGroupId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_group_id");
+
+                    b.Property<string>("BoardType")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_type");
+
                     b.Property<bool>("CommentRequiredForReview")
                         .HasColumnType("INTEGER")
                         .HasColumnName("comment_required_for_review");
+
+                    b.Property<DateTime?>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<Guid?>("GatewayId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<bool>("GoalConfirmed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("goal_confirmed");
+
+                    b.Property<string>("GoalSource")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("goal_source");
 
                     b.Property<int>("MaxAgents")
                         .HasColumnType("INTEGER")
@@ -109,6 +294,10 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
+
+                    b.Property<string>("Objective")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("objective");
 
                     b.Property<bool>("OnlyLeadCanChangeStatus")
                         .HasColumnType("INTEGER")
@@ -126,6 +315,20 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("require_review_before_done");
 
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("slug");
+
+                    b.Property<string>("SuccessMetrics")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("success_metrics");
+
+                    b.Property<DateTime?>("TargetDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_date");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("updated_at");
@@ -133,7 +336,172 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_boards");
 
+                    b.HasIndex("BoardGroupId")
+                        .HasDatabaseName("ix_boards_board_group_id");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_boards_organization_id");
+
                     b.ToTable("boards", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.BoardGroupCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("slug");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_groups");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_board_groups_organization_id");
+
+                    b.ToTable("board_groups", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.BoardGroupMemory", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agent_id");
+
+                    b.Property<Guid>("BoardGroupId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_group_id");
+
+                    b.Property<string>("Content")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("content");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("IsChat")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_chat");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Source")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source");
+
+                    b.Property<string>("Tags")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tags");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_group_memory");
+
+                    b.HasIndex("BoardGroupId", "CreatedAt")
+                        .HasDatabaseName("ix_board_group_memory_board_group_id_created_at");
+
+                    b.HasIndex("BoardGroupId", "IsChat", "CreatedAt")
+                        .HasDatabaseName("ix_board_group_memory_board_group_id_is_chat_created_at");
+
+                    b.ToTable("board_group_memory", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.BoardMemory", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agent_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<string>("Content")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("content");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("IsChat")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_chat");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Source")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source");
+
+                    b.Property<string>("Tags")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tags");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_memory");
+
+                    b.HasIndex("BoardId", "CreatedAt")
+                        .HasDatabaseName("ix_board_memory_board_id_created_at");
+
+                    b.HasIndex("BoardId", "IsChat", "CreatedAt")
+                        .HasDatabaseName("ix_board_memory_board_id_is_chat_created_at");
+
+                    b.ToTable("board_memory", (string)null);
                 });
 
             modelBuilder.Entity("MissionControl.Tasks.Data.BoardTaskCount", b =>
@@ -157,6 +525,393 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                     b.ToTable("board_task_counts", (string)null);
                 });
 
+            modelBuilder.Entity("MissionControl.Tasks.Data.BoardWebhook", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agent_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("enabled");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("ProtectedSecret")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("protected_secret");
+
+                    b.Property<string>("SignatureHeader")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("signature_header");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_webhooks");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_board_webhooks_board_id");
+
+                    b.ToTable("board_webhooks", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.BoardWebhookPayload", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<string>("ContentType")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("content_type");
+
+                    b.Property<string>("Headers")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("headers");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("SourceIp")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source_ip");
+
+                    b.Property<Guid>("WebhookId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("webhook_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_webhook_payloads");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_board_webhook_payloads_board_id");
+
+                    b.HasIndex("WebhookId", "ReceivedAt")
+                        .HasDatabaseName("ix_board_webhook_payloads_webhook_id_received_at");
+
+                    b.ToTable("board_webhook_payloads", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.CustomFieldBinding", b =>
+                {
+                    b.Property<Guid>("DefinitionId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("definition_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.HasKey("DefinitionId", "BoardId")
+                        .HasName("pk_custom_field_bindings");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_custom_field_bindings_board_id");
+
+                    b.ToTable("custom_field_bindings", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.CustomFieldDefinitionCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("DefaultValue")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("default_value");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("FieldKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("field_key");
+
+                    b.Property<string>("FieldType")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("field_type");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("label");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<bool>("Required")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("required");
+
+                    b.Property<string>("UiVisibility")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ui_visibility");
+
+                    b.Property<string>("ValidationRegex")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("validation_regex");
+
+                    b.HasKey("Id")
+                        .HasName("pk_custom_field_definitions");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_custom_field_definitions_organization_id");
+
+                    b.ToTable("custom_field_definitions", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.OnboardingSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DraftGoal")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("draft_goal");
+
+                    b.Property<string>("Messages")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("messages");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("SessionKey")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("session_key");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_onboarding_sessions");
+
+                    b.HasIndex("BoardId", "UpdatedAt")
+                        .HasDatabaseName("ix_board_onboarding_sessions_board_id_updated_at");
+
+                    b.ToTable("board_onboarding_sessions", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.TagCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Color")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("color");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("slug");
+
+                    b.HasKey("Id")
+                        .HasName("pk_tags");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_tags_organization_id");
+
+                    b.ToTable("tags", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.TaskComment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agent_id");
+
+                    b.Property<string>("AuthorName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("author_name");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("message");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("task_id");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_task_comments");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_task_comments_board_id");
+
+                    b.HasIndex("TaskId", "CreatedAt")
+                        .HasDatabaseName("ix_task_comments_task_id_created_at");
+
+                    b.ToTable("task_comments", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.TaskCustomFieldValue", b =>
+                {
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("task_id");
+
+                    b.Property<Guid>("DefinitionId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("definition_id");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("value");
+
+                    b.HasKey("TaskId", "DefinitionId")
+                        .HasName("pk_task_custom_field_values");
+
+                    b.HasIndex("DefinitionId")
+                        .HasDatabaseName("ix_task_custom_field_values_definition_id");
+
+                    b.ToTable("task_custom_field_values", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.TaskDependency", b =>
+                {
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("task_id");
+
+                    b.Property<Guid>("DependsOnTaskId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("depends_on_task_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.HasKey("TaskId", "DependsOnTaskId")
+                        .HasName("pk_task_dependencies");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_task_dependencies_board_id");
+
+                    b.HasIndex("DependsOnTaskId")
+                        .HasDatabaseName("ix_task_dependencies_depends_on_task_id");
+
+                    b.ToTable("task_dependencies", (string)null);
+                });
+
             modelBuilder.Entity("MissionControl.Tasks.Data.TaskItem", b =>
                 {
                     b.Property<Guid>("Id")
@@ -167,6 +922,15 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                     b.Property<Guid?>("AssignedAgentId")
                         .HasColumnType("TEXT")
                         .HasColumnName("assigned_agent_id");
+
+                    b.Property<bool>("AutoCreated")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("auto_created");
+
+                    b.Property<string>("AutoReason")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("auto_reason");
 
                     b.Property<Guid>("BoardId")
                         .HasColumnType("TEXT")
@@ -188,6 +952,18 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("due_at");
 
+                    b.Property<bool>("HasCustomFieldValues")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("has_custom_field_values");
+
+                    b.Property<bool>("HasDependencies")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("has_dependencies");
+
+                    b.Property<bool>("HasTags")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("has_tags");
+
                     b.Property<DateTime?>("InProgressAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("in_progress_at");
@@ -196,11 +972,19 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("organization_id");
 
+                    b.Property<DateTime?>("PreviousInProgressAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("previous_in_progress_at");
+
                     b.Property<string>("Priority")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("TEXT")
                         .HasColumnName("priority");
+
+                    b.Property<Guid?>("ReviewRequestedByAgentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("review_requested_by_agent_id");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -221,13 +1005,42 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_tasks");
 
+                    b.HasIndex("AssignedAgentId")
+                        .HasDatabaseName("ix_tasks_assigned_agent_id");
+
                     b.HasIndex("BoardId", "CreatedAt")
                         .HasDatabaseName("ix_tasks_board_id_created_at");
+
+                    b.HasIndex("BoardId", "AssignedAgentId", "CreatedAt")
+                        .HasDatabaseName("ix_tasks_board_id_assigned_agent_id_created_at");
 
                     b.HasIndex("BoardId", "Status", "CreatedAt")
                         .HasDatabaseName("ix_tasks_board_id_status_created_at");
 
                     b.ToTable("tasks", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Tasks.Data.TaskTag", b =>
+                {
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("task_id");
+
+                    b.Property<Guid>("TagId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tag_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.HasKey("TaskId", "TagId")
+                        .HasName("pk_task_tags");
+
+                    b.HasIndex("TagId")
+                        .HasDatabaseName("ix_task_tags_tag_id");
+
+                    b.ToTable("task_tags", (string)null);
                 });
 #pragma warning restore 612, 618
         }
