@@ -103,4 +103,72 @@ public sealed class CredentialsThroughEdgeTests(BrokerFixture broker) : IAsyncLi
         // The agent token was never written to a log.
         foreach (var process in new[] { "edge", "orgs", "tasks" }) Assert.DoesNotContain(token, _system.Log(process));
     }
+
+    [Fact]
+    public async Task An_API_key_works_as_its_user_until_it_is_deleted_then_every_edge_refuses_it_within_2_seconds()
+    {
+        var otherEdge = await _system.StartAnotherEdgeAsync("edge-2");
+        var (user, key, keyId) = await _system.UserWithApiKeyAsync("Carol");
+        using var carol = _system.Client(key);
+        using var carolElsewhere = _system.Client(key, otherEdge);
+
+        var board = await EdgeSystem.BoardAsync(carol);
+        await EdgeSystem.CreateAsync(carol, $"/api/v1/boards/{board}/tasks", new { title = "scripted" });
+        var me = await carol.GetFromJsonAsync<JsonElement>("/api/v1/users/me");
+        Assert.Equal(user, me.GetProperty("id").GetGuid());
+        var listed = await carol.GetStringAsync("/api/v1/users/me/api-keys");
+        Assert.Contains(keyId.ToString(), listed);
+        Assert.DoesNotContain(key, listed);
+        // Both edges have the key's principal cached now.
+        Assert.Equal(HttpStatusCode.OK, (await carolElsewhere.GetAsync($"/api/v1/boards/{board}")).StatusCode);
+
+        Assert.True((await carol.DeleteAsync($"/api/v1/users/me/api-keys/{keyId}")).IsSuccessStatusCode);
+        var revoked = DateTime.UtcNow;
+        await EdgeSystem.EventuallyAsync(async () => (await carolElsewhere.GetAsync($"/api/v1/boards/{board}")).StatusCode == HttpStatusCode.Unauthorized,
+            TimeSpan.FromSeconds(2), "the other edge refuses the deleted key");
+        Assert.True(DateTime.UtcNow - revoked < TimeSpan.FromSeconds(2));
+        await (await carol.GetAsync($"/api/v1/boards/{board}")).ProblemAsync(HttpStatusCode.Unauthorized);
+
+        // Nobody wrote the key down.
+        foreach (var process in new[] { "edge", "edge-2", "orgs", "tasks" }) Assert.DoesNotContain(key, _system.Log(process));
+    }
+
+    [Fact]
+    public async Task A_changed_role_and_a_removed_member_take_effect_at_every_edge_within_2_seconds()
+    {
+        var otherEdge = await _system.StartAnotherEdgeAsync("edge-3");
+        var (_, ownerKey, _) = await _system.UserWithApiKeyAsync("Owner");
+        var (_, memberKey, _) = await _system.UserWithApiKeyAsync("Member");
+        using var owner = _system.Client(ownerKey);
+        using var member = _system.Client(memberKey, otherEdge);
+        var board = await EdgeSystem.BoardAsync(owner);
+        var org = (await owner.GetFromJsonAsync<JsonElement>("/api/v1/organizations/me")).GetProperty("id").GetGuid();
+        var memberEmail = (await member.GetFromJsonAsync<JsonElement>("/api/v1/users/me")).GetProperty("email").GetString();
+
+        var invite = await owner.PostAsJsonAsync("/api/v1/organizations/me/invites", new { invited_email = memberEmail, role = "member", all_boards_read = true });
+        Assert.Equal(HttpStatusCode.Created, invite.StatusCode);
+        var token = (await invite.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        var accepted = await member.PostAsJsonAsync("/api/v1/organizations/invites/accept", new { token });
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        var memberId = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.OK, (await member.PatchAsJsonAsync("/api/v1/organizations/me/active", new { organization_id = org })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await member.GetAsync($"/api/v1/boards/{board}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await member.PostAsJsonAsync("/api/v1/boards", new { name = "Mine", description = "x" })).StatusCode);
+
+        // Promoted on one edge: the member may create boards through the other within 2 s.
+        Assert.Equal(HttpStatusCode.OK, (await owner.PatchAsJsonAsync($"/api/v1/organizations/me/members/{memberId}", new { role = "admin" })).StatusCode);
+        var started = DateTime.UtcNow;
+        await EdgeSystem.EventuallyAsync(async () => (await member.GetFromJsonAsync<JsonElement>("/api/v1/organizations/me/member"))
+            .GetProperty("role").GetString() == "admin", TimeSpan.FromSeconds(2), "the role change reaches the other edge");
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2));
+        await EdgeSystem.CreateAsync(member, "/api/v1/boards", new { name = "Now allowed", description = "as admin" });
+
+        // Removed: the board is gone for them within 2 s.
+        Assert.True((await owner.DeleteAsync($"/api/v1/organizations/me/members/{memberId}")).IsSuccessStatusCode);
+        started = DateTime.UtcNow;
+        await EdgeSystem.EventuallyAsync(async () => (await member.GetAsync($"/api/v1/boards/{board}")).StatusCode == HttpStatusCode.NotFound,
+            TimeSpan.FromSeconds(2), "the removed member loses the board at the other edge");
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2));
+        foreach (var process in new[] { "edge", "edge-3", "orgs" }) Assert.DoesNotContain(token!, _system.Log(process));
+    }
 }

@@ -17,6 +17,7 @@ public sealed class EdgeSystem : IAsyncDisposable
     public string Tasks { get; private set; } = "";
     public string WorkDir => _processes.WorkDir;
     public HttpClient Admin { get; private set; } = null!;
+    private Dictionary<string, string?> _edgeEnvironment = [];
 
     public static async Task<EdgeSystem> StartAsync(BrokerFixture broker, IReadOnlyDictionary<string, string?>? edgeSettings = null)
     {
@@ -43,15 +44,19 @@ public sealed class EdgeSystem : IAsyncDisposable
             ["services__tasks__http__0"] = system.Tasks,
         };
         foreach (var (key, value) in edgeSettings ?? new Dictionary<string, string?>()) edge[key] = value;
+        system._edgeEnvironment = edge;
         system.Edge = await system._processes.StartAsync("edge", "MissionControl.Edge", edge);
         system.Admin = system.Client(system.AdminToken);
         return system;
     }
 
-    /// <summary>A client of the edge with a Bearer credential (or none).</summary>
-    public HttpClient Client(string? bearer = null)
+    /// <summary>Another edge instance beside the first (same settings, own port, own event queue); its base URL.</summary>
+    public Task<string> StartAnotherEdgeAsync(string name) => _processes.StartAsync(name, "MissionControl.Edge", _edgeEnvironment);
+
+    /// <summary>A client of the edge (or of <paramref name="edge"/>) with a Bearer credential (or none).</summary>
+    public HttpClient Client(string? bearer = null, string? edge = null)
     {
-        var client = new HttpClient { BaseAddress = new Uri(Edge), Timeout = Timeout.InfiniteTimeSpan };
+        var client = new HttpClient { BaseAddress = new Uri(edge ?? Edge), Timeout = Timeout.InfiniteTimeSpan };
         if (bearer is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", bearer);
         return client;
     }
@@ -73,6 +78,17 @@ public sealed class EdgeSystem : IAsyncDisposable
     {
         await CreateAsync(client, "/api/v1/organizations", new { name = $"Acme {Guid.NewGuid():N}" });
         return await CreateAsync(client, "/api/v1/boards", new { name = "Launch", description = "Ship it" });
+    }
+
+    /// <summary>The instance admin makes a user and an API key for it; returns the user id and the key.</summary>
+    public async Task<(Guid UserId, string Key, Guid KeyId)> UserWithApiKeyAsync(string name)
+    {
+        var email = $"{name.ToLowerInvariant()}-{Guid.NewGuid():N}@example.test";
+        var user = await CreateAsync(Admin, "/api/v1/users", new { email, name });
+        var response = await Admin.PostAsJsonAsync($"/api/v1/users/{user}/api-keys", new { name = $"{name}'s script" });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var key = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (user, key.GetProperty("key").GetString()!, key.GetProperty("id").GetGuid());
     }
 
     /// <summary>Polls until the condition holds (events, caches) or fails after <paramref name="within"/>.</summary>
