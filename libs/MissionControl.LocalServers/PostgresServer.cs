@@ -126,6 +126,8 @@ public sealed class PostgresServer : IAsyncDisposable
                 "-c", $"unix_socket_directories={socketDir}",
                 // A development/test server: durability is not worth the fsyncs.
                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                // Every service instance keeps its own connection pool (and tests start many instances).
+                "-c", "max_connections=500",
             ], logPath)
             {
                 WorkingDirectory = workDir,

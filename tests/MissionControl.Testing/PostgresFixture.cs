@@ -23,8 +23,12 @@ public sealed class PostgresFixture : IAsyncLifetime
     /// <summary>Where the server came from: environment, testcontainers or local.</summary>
     public string Source { get; private set; } = "";
 
+    /// <summary>
+    /// Each test starts its own service instance with its own pool: idle connections are closed within
+    /// seconds, so finished tests do not hold the server's connection slots.
+    /// </summary>
     public string ConnectionStringFor(string database) =>
-        new NpgsqlConnectionStringBuilder(ConnectionString) { Database = database }.ConnectionString;
+        new NpgsqlConnectionStringBuilder(ConnectionString) { Database = database, ConnectionIdleLifetime = 2, ConnectionPruningInterval = 1 }.ConnectionString;
 
     /// <summary>A database name nobody else uses: <c>&lt;prefix&gt;_&lt;12 hex&gt;</c>, lower case, at most 63 bytes.</summary>
     public static string CreateDatabaseName(string prefix = "test")
