@@ -9,6 +9,7 @@ builder.Services.Configure<OrgsOptions>(builder.Configuration.GetSection("Orgs")
 var app = await builder.BuildMissionControlServiceAsync<OrgsDbContext>();
 app.MapOrganizationsApi();
 app.MapBoardsApi();
+app.MapBoardGroupsApi();
 app.MapPrincipalsApi();
 app.MapUsersApi();
 app.MapApiKeysApi();

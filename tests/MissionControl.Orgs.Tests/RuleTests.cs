@@ -118,3 +118,57 @@ public sealed class EmailAddressesTests
     [InlineData("a@b.c, d@e.f")]
     public void Invalid_addresses_are_refused(string? input) => Assert.False(EmailAddresses.TryNormalize(input, out _));
 }
+
+public sealed class BoardGoalsTests
+{
+    [Theory]
+    [InlineData("goal", true, false, "o", "{\"a\":1}", false)]
+    [InlineData("goal", true, false, null, "{\"a\":1}", true)]
+    [InlineData("goal", true, false, " ", "{\"a\":1}", true)]
+    [InlineData("goal", true, false, "o", null, true)]
+    [InlineData("goal", true, false, "o", "{}", true)]
+    [InlineData("goal", true, false, "o", "[]", true)]
+    [InlineData("goal", true, false, "o", "\"\"", true)]
+    [InlineData("goal", true, false, "o", "0", false)]
+    [InlineData("goal", false, false, null, null, false)]
+    [InlineData("goal", false, true, null, null, true)]
+    [InlineData("general", true, false, null, null, false)]
+    public void A_confirmed_or_new_goal_needs_an_objective_and_metrics(
+        string type, bool confirmed, bool becameGoal, string? objective, string? metrics, bool incomplete)
+    {
+        System.Text.Json.JsonElement? parsed = metrics is null ? null : System.Text.Json.JsonDocument.Parse(metrics).RootElement;
+        Assert.Equal(incomplete, BoardGoals.IsGoalIncomplete(type, confirmed, becameGoal, objective, parsed));
+    }
+}
+
+public sealed class SlugsTests
+{
+    [Theory]
+    [InlineData("Launch Plan!", "launch-plan")]
+    [InlineData("  Émile & Co  ", "mile-co")]
+    [InlineData("a--b__c", "a-b-c")]
+    [InlineData("!!!", "fallback")]
+    [InlineData("", "fallback")]
+    public void Slugs_are_lower_case_words_joined_by_hyphens(string input, string expected) => Assert.Equal(expected, Slugs.From(input, "fallback"));
+}
+
+public sealed class OptionalTests
+{
+    private sealed record Body(MissionControl.Orgs.Apis.Optional<Guid?> GatewayId, MissionControl.Orgs.Apis.Optional<string?> Name);
+
+    [Fact]
+    public void Absent_null_and_values_are_told_apart()
+    {
+        var options = Microsoft.Extensions.Hosting.JsonDefaults.Api;
+        var absent = System.Text.Json.JsonSerializer.Deserialize<Body>("{}", options)!;
+        var nulled = System.Text.Json.JsonSerializer.Deserialize<Body>("{\"gateway_id\":null,\"name\":null}", options)!;
+        var id = Guid.NewGuid();
+        var valued = System.Text.Json.JsonSerializer.Deserialize<Body>($"{{\"gateway_id\":\"{id}\",\"name\":\"n\"}}", options)!;
+
+        Assert.False(absent.GatewayId.IsSet || absent.Name.IsSet);
+        Assert.True(nulled.GatewayId.IsSet && nulled.GatewayId.Value is null && nulled.Name.IsSet && nulled.Name.Value is null);
+        Assert.Equal(id, valued.GatewayId.Value);
+        Assert.Equal("n", valued.Name.Or("old"));
+        Assert.Equal("old", absent.Name.Or("old"));
+    }
+}
