@@ -76,6 +76,9 @@ public abstract class BoardsApiTests(BrokerFixture broker, OrgsHost host) : Orgs
         Assert.Equal([onGateway], byGateway.GetProperty("items").EnumerateArray().Select(IdOf));
         Assert.Equal([inGroup], byGroup.GetProperty("items").EnumerateArray().Select(IdOf));
         Assert.Equal(3, (await JsonAsync(await owner.Client.GetAsync("/api/v1/boards"))).GetProperty("total").GetInt32());
+        var homeless = Host.ClientFor(new McPrincipal { Kind = PrincipalKind.User, Subject = Guid.NewGuid().ToString() });
+        var problem = await (await homeless.GetAsync("/api/v1/boards")).ProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Equal("no_active_organization", problem.GetProperty("code").GetString());
     }
 
     [Fact]

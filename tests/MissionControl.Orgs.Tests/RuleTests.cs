@@ -168,8 +168,7 @@ public sealed class OptionalTests
         Assert.False(absent.GatewayId.IsSet || absent.Name.IsSet);
         Assert.True(nulled.GatewayId.IsSet && nulled.GatewayId.Value is null && nulled.Name.IsSet && nulled.Name.Value is null);
         Assert.Equal(id, valued.GatewayId.Value);
-        Assert.Equal("n", valued.Name.Or("old"));
-        Assert.Equal("old", absent.Name.Or("old"));
+        Assert.Equal("n", valued.Name.Value);
     }
 }
 

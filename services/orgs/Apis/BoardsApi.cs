@@ -56,7 +56,7 @@ public static class BoardsApi
     {
         if (!PageRequest.TryParse(limit, offset, out var page, out var error)) return error!;
         var principal = http.GetPrincipal();
-        if (principal.OrganizationId is not { } orgId) return Results.Ok(new Page<BoardRead>([], 0, page.Limit, page.Offset));
+        if (principal.OrganizationId is not { } orgId) return Access.NoOrganization();
 
         var query = db.Boards.AsNoTracking().Where(b => b.OrganizationId == orgId);
         if (Access.ReadableBoardIds(principal) is { } readable) query = query.Where(b => readable.Contains(b.Id));
