@@ -31,6 +31,10 @@ public abstract class AgentBoardsApiTests(BrokerFixture broker, OrgsHost host) :
         await (await worker.GetAsync($"/api/v1/agent/boards/{foreign}")).ProblemAsync(HttpStatusCode.NotFound);
         await (await main.GetAsync($"/api/v1/agent/boards/{foreign}")).ProblemAsync(HttpStatusCode.NotFound);
         Assert.Equal(0, (await JsonAsync(await Agent(owner.OrgId, null, AgentRoles.Worker).GetAsync("/api/v1/agent/boards"))).GetProperty("total").GetInt32());
+        // The board routes other services call with the agent's token answer the same way.
+        Assert.Equal(b, IdOf(await JsonAsync(await main.GetAsync($"/api/v1/boards/{b}"))));
+        await (await worker.GetAsync($"/api/v1/boards/{b}")).ProblemAsync(HttpStatusCode.Forbidden);
+        await (await main.GetAsync($"/api/v1/boards/{foreign}")).ProblemAsync(HttpStatusCode.NotFound);
     }
 
     [Fact]

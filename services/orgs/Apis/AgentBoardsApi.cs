@@ -25,7 +25,7 @@ public static class AgentBoardsApi
         if (!PageRequest.TryParse(limit, offset, out var page, out var error)) return error!;
         var boards = db.Boards.AsNoTracking().Where(b => b.OrganizationId == orgId);
         boards = agent.AgentBoardId is { } own ? boards.Where(b => b.Id == own)
-            : IsGatewayMain(agent) ? boards
+            : Access.IsGatewayMain(agent) ? boards
             : boards.Where(_ => false);
         return Results.Ok(await BoardsApi.PageOfAsync(boards, page, ct));
     }
@@ -36,12 +36,10 @@ public static class AgentBoardsApi
         if (!TryAgent(agent, out var orgId, out var problem)) return problem;
         var board = await db.Boards.AsNoTracking().FirstOrDefaultAsync(b => b.Id == boardId && b.OrganizationId == orgId, ct);
         if (board is null) return BoardsApi.BoardNotFound();
-        return agent.AgentBoardId == boardId || (agent.AgentBoardId is null && IsGatewayMain(agent))
+        return Access.CanReadBoard(agent, boardId)
             ? Results.Ok(BoardRead.Of(board))
             : ApiProblems.Forbidden("Agents may only read their own board.");
     }
-
-    private static bool IsGatewayMain(McPrincipal agent) => agent.Role == AgentRoles.Main && agent.AgentBoardId is null;
 
     private static bool TryAgent(McPrincipal principal, out Guid orgId, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out IResult? problem)
     {

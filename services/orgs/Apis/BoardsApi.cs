@@ -78,7 +78,7 @@ public static class BoardsApi
         var principal = http.GetPrincipal();
         var board = await db.Boards.AsNoTracking().FirstOrDefaultAsync(b => b.Id == boardId && b.OrganizationId == principal.OrganizationId, ct);
         if (board is null) return BoardNotFound();
-        return principal.CanReadBoard(boardId) ? Results.Ok(BoardRead.Of(board)) : ApiProblems.Forbidden("You have no read access to this board.");
+        return Access.CanReadBoard(principal, boardId) ? Results.Ok(BoardRead.Of(board)) : ApiProblems.Forbidden("You have no read access to this board.");
     }
 
     private static async Task<IResult> Update(Guid boardId, BoardInput body, HttpContext http, OrgsDbContext db, TimeProvider time, CancellationToken ct)
