@@ -1,19 +1,29 @@
 using MissionControl.Orgs;
 using MissionControl.Orgs.Apis;
+using MissionControl.Orgs.Consumers;
 using MissionControl.Orgs.Data;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddMissionControlService<OrgsDbContext, SqliteOrgsDbContext, PostgresOrgsDbContext>("orgs");
+builder.AddMissionControlService<OrgsDbContext, SqliteOrgsDbContext, PostgresOrgsDbContext>("orgs", bus =>
+{
+    bus.AddConsumer<TaskCreatedTagsConsumer>();
+    bus.AddConsumer<TaskUpdatedTagsConsumer>();
+    bus.AddConsumer<TaskDeletedTagsConsumer>();
+});
 builder.Services.Configure<OrgsOptions>(builder.Configuration.GetSection("Orgs"));
 
 var app = await builder.BuildMissionControlServiceAsync<OrgsDbContext>();
 app.MapOrganizationsApi();
 app.MapBoardsApi();
+app.MapBoardGroupsApi();
 app.MapPrincipalsApi();
 app.MapUsersApi();
 app.MapApiKeysApi();
 app.MapMembersApi();
 app.MapInvitesApi();
+app.MapTagsApi();
+app.MapCustomFieldsApi();
+app.MapAgentBoardsApi();
 app.Run();
 
 public partial class Program;

@@ -48,6 +48,13 @@ public static class Access
         return problem is null;
     }
 
+    /// <summary>A gateway-main agent: no board of its own, it reads every board of its organization.</summary>
+    public static bool IsGatewayMain(McPrincipal principal) =>
+        principal.Kind == PrincipalKind.Agent && principal.Role == AgentRoles.Main && principal.AgentBoardId is null;
+
+    /// <summary>Read access to a board of the principal's organization (the caller has checked the organization).</summary>
+    public static bool CanReadBoard(McPrincipal principal, Guid boardId) => principal.CanReadBoard(boardId) || IsGatewayMain(principal);
+
     /// <summary>Every board id the principal may read (for list filters); null when it may read them all.</summary>
     public static List<Guid>? ReadableBoardIds(McPrincipal principal) =>
         principal.AllBoardsRead || principal.AllBoardsWrite

@@ -18,8 +18,6 @@ public readonly struct Optional<T>
 
     public bool IsSet { get; }
     public T Value { get; }
-
-    public T Or(T current) => IsSet ? Value : current;
 }
 
 internal sealed class OptionalConverterFactory : JsonConverterFactory
