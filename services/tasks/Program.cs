@@ -36,6 +36,7 @@ builder.Services.AddScoped<TaskDeletion>();
 var app = await builder.BuildMissionControlServiceAsync<TasksDbContext>();
 app.MapTasksApi();
 app.MapCommentsApi();
+app.MapApprovalsApi();
 app.MapAgentApi();
 app.Run();
 

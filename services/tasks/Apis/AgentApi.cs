@@ -23,6 +23,8 @@ public static class AgentApi
         api.MapGet("/tasks/{taskId:guid}/comments", CommentsApi.List);
         api.MapPost("/tasks/{taskId:guid}/comments", CommentsApi.Create);
         api.MapGet("/tags", Tags);
+        api.MapGet("/approvals", ApprovalsApi.List);
+        api.MapPost("/approvals", ApprovalsApi.Create);
         return app;
     }
 
