@@ -32,11 +32,16 @@ builder.Services.AddScoped<DependencyCascade>();
 builder.Services.AddScoped<TaskCreation>();
 builder.Services.AddScoped<TaskUpdates>();
 builder.Services.AddScoped<TaskDeletion>();
+builder.Services.AddScoped<GroupAccess>();
+builder.Services.AddScoped<MemoryWriter>();
+builder.Services.Configure<TasksOptions>(builder.Configuration.GetSection("Tasks"));
 
 var app = await builder.BuildMissionControlServiceAsync<TasksDbContext>();
 app.MapTasksApi();
 app.MapCommentsApi();
 app.MapApprovalsApi();
+app.MapMemoryApi();
+app.MapSnapshotsApi();
 app.MapAgentApi();
 app.Run();
 

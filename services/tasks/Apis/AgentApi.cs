@@ -25,6 +25,8 @@ public static class AgentApi
         api.MapGet("/tags", Tags);
         api.MapGet("/approvals", ApprovalsApi.List);
         api.MapPost("/approvals", ApprovalsApi.Create);
+        api.MapGet("/memory", MemoryApi.ListBoard);
+        api.MapPost("/memory", MemoryApi.CreateBoard);
         return app;
     }
 
