@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using MissionControl.Tasks.Apis;
 using MissionControl.Tasks.Consumers;
 using MissionControl.Tasks.Data;
@@ -35,6 +36,10 @@ builder.Services.AddScoped<TaskDeletion>();
 builder.Services.AddScoped<GroupAccess>();
 builder.Services.AddScoped<MemoryWriter>();
 builder.Services.Configure<TasksOptions>(builder.Configuration.GetSection("Tasks"));
+builder.Services.AddScoped<WebhookSecrets>();
+builder.Services.AddDataProtection()
+    .SetApplicationName("mission-control-tasks")
+    .PersistKeysToFileSystem(new DirectoryInfo(WebhookSecrets.KeysPath(builder.Configuration, builder.Environment)));
 
 var app = await builder.BuildMissionControlServiceAsync<TasksDbContext>();
 app.MapTasksApi();
@@ -42,6 +47,9 @@ app.MapCommentsApi();
 app.MapApprovalsApi();
 app.MapMemoryApi();
 app.MapSnapshotsApi();
+app.MapWebhooksApi();
+app.MapWebhookIngestApi();
+app.MapOnboardingApi();
 app.MapAgentApi();
 app.Run();
 

@@ -27,6 +27,8 @@ public static class AgentApi
         api.MapPost("/approvals", ApprovalsApi.Create);
         api.MapGet("/memory", MemoryApi.ListBoard);
         api.MapPost("/memory", MemoryApi.CreateBoard);
+        api.MapPost("/onboarding", OnboardingApi.AgentReply);
+        api.MapGet("/webhooks/{webhookId:guid}/payloads/{payloadId:guid}", WebhooksApi.GetPayload);
         return app;
     }
 

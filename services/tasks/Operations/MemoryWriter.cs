@@ -27,18 +27,24 @@ public sealed class MemoryWriter(TasksDbContext db, DatabaseWriteGate gate, Copy
         CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var memory = Fill(new BoardMemory { BoardId = board.Id, Content = content.Trim(), Tags = "[]" }, board.OrganizationId, author, tags, source, now);
         await using var unit = await WriteUnit.BeginAsync(db, gate, ct);
-        db.BoardMemory.Add(memory);
-        var state = State(memory);
-        db.AddIntegrationEvent(new BoardMemoryAdded
-        {
-            OrganizationId = board.OrganizationId, BoardId = board.Id, Memory = state, OccurredAt = now,
-            Activity = Events.Activity(memory.IsChat ? "board.chat" : "board.memory", Notices.Snippet(memory.Content, 200), author, null, now),
-        });
+        var memory = StageBoardMemory(board, author, content, tags, source, now);
         if (memory.IsChat) await NotifyBoardChatAsync(board, author, memory, now, ct);
         await unit.CommitAsync(ct);
-        return state;
+        return State(memory);
+    }
+
+    /// <summary>Adds a board memory entry and its event to the context (the caller saves, inside its own unit).</summary>
+    public BoardMemory StageBoardMemory(BoardCopy board, McPrincipal author, string content, IReadOnlyList<string> tags, string? source, DateTime now)
+    {
+        var memory = Fill(new BoardMemory { BoardId = board.Id, Content = content.Trim(), Tags = "[]" }, board.OrganizationId, author, tags, source, now);
+        db.BoardMemory.Add(memory);
+        db.AddIntegrationEvent(new BoardMemoryAdded
+        {
+            OrganizationId = board.OrganizationId, BoardId = board.Id, Memory = State(memory), OccurredAt = now,
+            Activity = Events.Activity(memory.IsChat ? "board.chat" : "board.memory", Notices.Snippet(memory.Content, 200), author, null, now),
+        });
+        return memory;
     }
 
     public async Task<MemoryState> AddGroupMemoryAsync(BoardGroupCopy group, McPrincipal author, string content, IReadOnlyList<string> tags, string? source,
