@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using MissionControl.Tasks.Apis;
 using MissionControl.Tasks.Consumers;
 using MissionControl.Tasks.Data;
@@ -32,10 +33,23 @@ builder.Services.AddScoped<DependencyCascade>();
 builder.Services.AddScoped<TaskCreation>();
 builder.Services.AddScoped<TaskUpdates>();
 builder.Services.AddScoped<TaskDeletion>();
+builder.Services.AddScoped<GroupAccess>();
+builder.Services.AddScoped<MemoryWriter>();
+builder.Services.Configure<TasksOptions>(builder.Configuration.GetSection("Tasks"));
+builder.Services.AddScoped<WebhookSecrets>();
+builder.Services.AddDataProtection()
+    .SetApplicationName("mission-control-tasks")
+    .PersistKeysToFileSystem(new DirectoryInfo(WebhookSecrets.KeysPath(builder.Configuration, builder.Environment)));
 
 var app = await builder.BuildMissionControlServiceAsync<TasksDbContext>();
 app.MapTasksApi();
 app.MapCommentsApi();
+app.MapApprovalsApi();
+app.MapMemoryApi();
+app.MapSnapshotsApi();
+app.MapWebhooksApi();
+app.MapWebhookIngestApi();
+app.MapOnboardingApi();
 app.MapAgentApi();
 app.Run();
 

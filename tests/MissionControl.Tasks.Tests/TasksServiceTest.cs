@@ -51,6 +51,9 @@ public abstract class TasksServiceTest(BrokerFixture broker) : IAsyncLifetime
         await Tasks.DisposeAsync();
         await Bus.DisposeAsync();
         await Orgs.DisposeAsync();
+        // Every test has its own PostgreSQL database, so its idle pooled connections would only pile up
+        // until the server refuses new clients.
+        Npgsql.NpgsqlConnection.ClearAllPools();
     }
 
     protected HttpClient Owner => Tasks.ClientFor(TestTokens.Owner(Org, OwnerId) with { Name = "Olivia Owner" });

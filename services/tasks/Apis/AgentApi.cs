@@ -23,6 +23,12 @@ public static class AgentApi
         api.MapGet("/tasks/{taskId:guid}/comments", CommentsApi.List);
         api.MapPost("/tasks/{taskId:guid}/comments", CommentsApi.Create);
         api.MapGet("/tags", Tags);
+        api.MapGet("/approvals", ApprovalsApi.List);
+        api.MapPost("/approvals", ApprovalsApi.Create);
+        api.MapGet("/memory", MemoryApi.ListBoard);
+        api.MapPost("/memory", MemoryApi.CreateBoard);
+        api.MapPost("/onboarding", OnboardingApi.AgentReply);
+        api.MapGet("/webhooks/{webhookId:guid}/payloads/{payloadId:guid}", WebhooksApi.GetPayload);
         return app;
     }
 

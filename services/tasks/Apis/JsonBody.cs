@@ -32,6 +32,9 @@ public sealed class JsonBody
 
     public bool Has(string name) => _json.ContainsKey(name);
 
+    /// <summary>The whole object, as sent.</summary>
+    public JsonObject Clone() => (JsonObject)_json.DeepClone();
+
     public IReadOnlySet<string> Present(IEnumerable<string> known) => known.Where(Has).ToHashSet();
 
     /// <summary>The field's value (default when absent or null); a value of the wrong type is a field error.</summary>
