@@ -171,4 +171,34 @@ public sealed class CredentialsThroughEdgeTests(BrokerFixture broker) : IAsyncLi
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2));
         foreach (var process in new[] { "edge", "edge-3", "orgs" }) Assert.DoesNotContain(token!, _system.Log(process));
     }
+
+    [Fact]
+    public async Task Only_the_inbound_webhook_route_is_reachable_without_a_credential_and_it_checks_its_signature()
+    {
+        var board = await EdgeSystem.BoardAsync(_system.Admin);
+        const string secret = "hook-secret-for-the-test";
+        var hook = await EdgeSystem.CreateAsync(_system.Admin, $"/api/v1/boards/{board}/webhooks", new { description = "CI results", secret });
+        using var anonymous = _system.Client();
+        var body = "{\"build\":\"green\"}";
+        var signature = Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(secret), System.Text.Encoding.UTF8.GetBytes(body)));
+
+        using var signed = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/boards/{board}/webhooks/{hook}")
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+        signed.Headers.Add("X-Hub-Signature-256", "sha256=" + signature);
+        Assert.Equal(HttpStatusCode.Accepted, (await anonymous.SendAsync(signed)).StatusCode);
+        var unsigned = await anonymous.PostAsync($"/api/v1/boards/{board}/webhooks/{hook}", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        await unsigned.ProblemAsync(HttpStatusCode.Forbidden);
+        await (await anonymous.PostAsync($"/api/v1/boards/{board}/webhooks/{Guid.NewGuid()}", JsonContent.Create(new { x = 1 }))).ProblemAsync(HttpStatusCode.NotFound);
+
+        // Nothing else opens without a credential: not the webhook's other routes, not the board's tasks.
+        await (await anonymous.GetAsync($"/api/v1/boards/{board}/webhooks/{hook}")).ProblemAsync(HttpStatusCode.Unauthorized);
+        await (await anonymous.GetAsync($"/api/v1/boards/{board}/webhooks/{hook}/payloads")).ProblemAsync(HttpStatusCode.Unauthorized);
+        await (await anonymous.PostAsync($"/api/v1/boards/{board}/tasks", JsonContent.Create(new { title = "x" }))).ProblemAsync(HttpStatusCode.Unauthorized);
+        var payloads = await _system.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/webhooks/{hook}/payloads");
+        Assert.Equal(1, payloads.GetProperty("total").GetInt32());
+        foreach (var process in new[] { "edge", "tasks" }) Assert.DoesNotContain(secret, _system.Log(process));
+    }
 }

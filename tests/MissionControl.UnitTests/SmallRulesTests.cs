@@ -1,18 +1,11 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using MissionControl.Edge.Auth;
-using MissionControl.Orgs.Apis;
 
 namespace MissionControl.UnitTests;
 
 public sealed class SmallRulesTests
 {
-    [Theory]
-    [InlineData("Launch Plan", "launch-plan")]
-    [InlineData("  Q3 — Roadmap!! ", "q3-roadmap")]
-    [InlineData("***", "board")]
-    public void Board_slugs_are_lowercase_ascii_words(string name, string slug) => Assert.Equal(slug, BoardsApi.Slugify(name));
-
     [Theory]
     [InlineData(null, null, true)]
     [InlineData(200, 0, true)]
