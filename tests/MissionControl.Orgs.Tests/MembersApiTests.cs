@@ -176,6 +176,8 @@ public abstract class MembersApiTests(BrokerFixture broker, OrgsHost host) : Org
         var personal = await Host.WithDbAsync(db => db.Members.Where(m => m.UserId == owner.UserId && m.OrganizationId != owner.OrgId)
             .Select(m => m.OrganizationId).SingleAsync());
 
+        await Bus.WaitForAsync<MemberChanged>(e => e.UserId == owner.UserId && e.Change == "added" && e.OrganizationId == owner.OrgId);
+
         await JsonAsync(await owner.Client.PatchAsJsonAsync("/api/v1/organizations/me/active", new { organization_id = personal }));
 
         await Bus.WaitForAsync<MemberChanged>(e => e.UserId == owner.UserId && e.Change == "active_organization" && e.OrganizationId == personal);

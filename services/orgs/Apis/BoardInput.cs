@@ -28,7 +28,7 @@ public sealed record BoardInput(
         apply.Text("description", Description, board.Description, v => board.Description = v!, required: true);
         if (creating || Slug.IsSet)
         {
-            var slug = string.IsNullOrWhiteSpace(Slug.Value) ? Slugs.From(board.Name, "board") : Slug.Value.Trim();
+            var slug = string.IsNullOrWhiteSpace(Slug.Value) ? BoardsApi.Slugify(board.Name) : Slug.Value.Trim();
             if (slug.Length > MaxName) apply.Errors["slug"] = [$"must be at most {MaxName} characters"];
             else apply.Change("slug", board.Slug, slug, v => board.Slug = v);
         }

@@ -5,6 +5,7 @@ using MissionControl.Contracts.Orgs;
 using MissionControl.InternalAuth;
 using MissionControl.Messaging;
 using MissionControl.Orgs.Data;
+using MissionControl.Orgs.Domain;
 using MissionControl.Orgs.Membership;
 
 namespace MissionControl.Orgs.Apis;
@@ -146,6 +147,9 @@ public static class BoardsApi
             OrganizationId = board.OrganizationId, BoardId = board.Id, Board = StateOf(board), ChangedFields = changed,
             PreviousBoardGroupId = previousGroup, OccurredAt = now,
         });
+
+    /// <summary>The slug a board gets from its name (kept for callers outside orgs; see <see cref="Slugs"/>).</summary>
+    public static string Slugify(string name) => Slugs.From(name, "board");
 
     public static IResult BoardNotFound() => ApiProblems.NotFound("Board not found.");
 

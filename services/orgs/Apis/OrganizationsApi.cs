@@ -34,7 +34,7 @@ public static class OrganizationsApi
 
         var normalized = name.ToLowerInvariant();
         if (await db.Organizations.AnyAsync(o => o.NormalizedName == normalized && !o.IsPersonal, ct))
-            return ApiProblems.Conflict($"An organization named '{name}' already exists.");
+            return NameTaken(name);
         var user = await db.Users.FindAsync([userId], ct);
         if (user is null) return ApiProblems.Forbidden("Unknown user.");
 
@@ -45,6 +45,7 @@ public static class OrganizationsApi
         user.ActiveOrganizationId = org.Id;
         user.UpdatedAt = now;
         db.AddIntegrationEvent(new OrganizationCreated { OrganizationId = org.Id, Name = name, CreatedByUserId = userId, OccurredAt = now });
+        MemberChanges.Queue(db, org.Id, userId, MemberChanges.Added, now);
         try
         {
             await db.SaveChangesAsync(ct);
@@ -53,7 +54,7 @@ public static class OrganizationsApi
         {
             // Lost a race with a concurrent create of the same name.
             if (!await db.Organizations.AsNoTracking().AnyAsync(o => o.NormalizedName == normalized && !o.IsPersonal, CancellationToken.None)) throw;
-            return ApiProblems.Conflict($"An organization named '{name}' already exists.");
+            return NameTaken(name);
         }
         return Results.Created($"/api/v1/organizations/{org.Id}", ToRead(org));
     }
@@ -84,9 +85,9 @@ public static class OrganizationsApi
         if (!await db.Members.AnyAsync(m => m.UserId == userId && m.OrganizationId == orgId, ct))
             return ApiProblems.Forbidden("No org access.");
         var user = await db.Users.FirstAsync(u => u.Id == userId, ct);
-        user.ActiveOrganizationId = orgId;
-        user.UpdatedAt = time.GetUtcNow().UtcDateTime;
-        db.AddIntegrationEvent(new MemberChanged { OrganizationId = orgId, UserId = userId, Change = "active_organization", OccurredAt = time.GetUtcNow() });
+        var now = time.GetUtcNow().UtcDateTime;
+        (user.ActiveOrganizationId, user.UpdatedAt) = (orgId, now);
+        MemberChanges.Queue(db, orgId, userId, MemberChanges.ActiveOrganization, now);
         await db.SaveChangesAsync(ct);
         var org = await db.Organizations.AsNoTracking().FirstAsync(o => o.Id == orgId, ct);
         return Results.Ok(ToRead(org));
@@ -105,6 +106,8 @@ public static class OrganizationsApi
         await tx.CommitAsync(ct);
         return OkRead.Result();
     }
+
+    private static IResult NameTaken(string name) => ApiProblems.Conflict($"An organization named '{name}' already exists.", "organization_name_taken");
 
     private static OrganizationRead ToRead(Organization o) => new(o.Id, o.Name, o.IsPersonal, o.CreatedAt, o.UpdatedAt);
 }
