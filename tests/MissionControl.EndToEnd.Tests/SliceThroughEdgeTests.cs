@@ -74,31 +74,62 @@ public sealed class SliceThroughEdgeTests(BrokerFixture broker) : IAsyncLifetime
     public async Task A_client_that_missed_100_task_changes_gets_exactly_those_100_in_order_on_reconnect()
     {
         var board = await BoardAsync();
+        var tasks = new List<Guid>();
         string lastSeen;
         await using (var stream = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/tasks/stream"))
         {
-            await CreateAsync($"/api/v1/boards/{board}/tasks", new { title = "before the disconnect" });
+            for (var i = 0; i < 4; i++) tasks.Add(await CreateAsync($"/api/v1/boards/{board}/tasks", new { title = $"task {i}" }));
+            for (var i = 0; i < 3; i++) await stream.NextAsync();
             lastSeen = (await stream.NextAsync()).Id!;
         }
 
         // A second client stays connected throughout: once it has all 100, the edge has them too.
         await using var witness = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/tasks/stream", lastEventId: lastSeen);
-        var changed = new List<Guid>();
-        for (var i = 0; i < 100; i++) changed.Add(await CreateAsync($"/api/v1/boards/{board}/tasks", new { title = $"change {i}" }));
+        var expected = new List<(string Type, Guid Task)>();
+        for (var i = 0; i < 100; i++)
+        {
+            // Each group of four: a new task, then one existing task started, sent back, renamed.
+            var task = tasks[i / 4 % tasks.Count];
+            switch (i % 4)
+            {
+                case 0:
+                    expected.Add(("task.created", await CreateAsync($"/api/v1/boards/{board}/tasks", new { title = $"change {i}" })));
+                    break;
+                case 1:
+                    await PatchAsync(board, task, new { status = "in_progress" });
+                    expected.Add(("task.status_changed", task));
+                    break;
+                case 2:
+                    await PatchAsync(board, task, new { status = "inbox" });
+                    expected.Add(("task.status_changed", task));
+                    break;
+                default:
+                    await PatchAsync(board, task, new { title = $"renamed {i}", priority = "high" });
+                    expected.Add(("task.updated", task));
+                    break;
+            }
+        }
         var witnessed = new List<string>();
         for (var i = 0; i < 100; i++) witnessed.Add((await witness.NextAsync()).Id!);
 
         await using var resumed = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/tasks/stream", lastEventId: lastSeen);
-        var received = new List<(string Id, Guid Task)>();
+        var received = new List<(string Id, string Type, Guid Task)>();
         for (var i = 0; i < 100; i++)
         {
             var frame = await resumed.NextAsync();
-            received.Add((frame.Id!, JsonDocument.Parse(frame.Data).RootElement.GetProperty("task").GetProperty("id").GetGuid()));
+            var data = JsonDocument.Parse(frame.Data).RootElement;
+            received.Add((frame.Id!, data.GetProperty("type").GetString()!, data.GetProperty("task").GetProperty("id").GetGuid()));
         }
 
-        Assert.Equal(changed, received.Select(r => r.Task));
+        Assert.Equal(expected, received.Select(r => (r.Type, r.Task)));
         Assert.Equal(witnessed, received.Select(r => r.Id));
         Assert.True(await resumed.IsQuietAsync(TimeSpan.FromMilliseconds(500)), "nothing is repeated after the missed events");
+    }
+
+    private async Task PatchAsync(Guid board, Guid task, object body)
+    {
+        var response = await _admin.PatchAsJsonAsync($"/api/v1/boards/{board}/tasks/{task}", body);
+        Assert.True(response.IsSuccessStatusCode, $"PATCH {task}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
     [Fact]
