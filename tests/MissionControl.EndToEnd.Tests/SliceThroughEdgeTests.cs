@@ -133,6 +133,53 @@ public sealed class SliceThroughEdgeTests(BrokerFixture broker) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Comments_approvals_and_memory_reach_their_streams_as_named_events()
+    {
+        var group = await CreateAsync("/api/v1/board-groups", new { name = $"Group {Guid.NewGuid():N}" });
+        var board = await CreateAsync("/api/v1/boards", new { name = "Grouped", description = "in a group", board_group_id = group });
+        await using var tasks = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/tasks/stream");
+        var task = await CreateAsync($"/api/v1/boards/{board}/tasks", new { title = "Needs a decision" });
+        Assert.Equal("task.created", JsonDocument.Parse((await tasks.NextAsync()).Data).RootElement.GetProperty("type").GetString());
+        await using var approvals = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/approvals/stream");
+        await using var chat = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/memory/stream?is_chat=true");
+        await using var groupMemory = await SseClient.OpenAsync(_admin, $"/api/v1/board-groups/{group}/memory/stream");
+        await using var boardsGroupMemory = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/group-memory/stream");
+
+        var comment = await CreateAsync($"/api/v1/boards/{board}/tasks/{task}/comments", new { message = "Looks good to me" });
+        var approval = await CreateAsync($"/api/v1/boards/{board}/approvals",
+            new { action_type = "deploy", task_ids = new[] { task }, confidence = 85, payload = new { reason = "tests pass" } });
+        await CreateAsync($"/api/v1/boards/{board}/memory", new { content = "a durable note", tags = new[] { "note" } });
+        var chatMessage = await CreateAsync($"/api/v1/boards/{board}/memory", new { content = "hello team", tags = new[] { "chat" } });
+        var groupNote = await CreateAsync($"/api/v1/board-groups/{group}/memory", new { content = "for every board", tags = new[] { "chat" } });
+
+        var commentFrame = await tasks.NextAsync();
+        Assert.Equal("task", commentFrame.Event);
+        var commentData = JsonDocument.Parse(commentFrame.Data).RootElement;
+        Assert.Equal("task.comment", commentData.GetProperty("type").GetString());
+        Assert.Equal(comment, commentData.GetProperty("comment").GetProperty("id").GetGuid());
+        Assert.Equal("Looks good to me", commentData.GetProperty("comment").GetProperty("message").GetString());
+        Assert.Equal(JsonValueKind.String, commentData.GetProperty("comment").GetProperty("user_id").ValueKind);
+
+        var approvalFrame = await approvals.NextAsync();
+        Assert.Equal("approval", approvalFrame.Event);
+        var approvalData = JsonDocument.Parse(approvalFrame.Data).RootElement;
+        Assert.Equal(approval, approvalData.GetProperty("approval").GetProperty("id").GetGuid());
+        Assert.Equal(1, approvalData.GetProperty("pending_approvals_count").GetInt32());
+
+        var chatFrame = await chat.NextAsync();
+        Assert.Equal("memory", chatFrame.Event);
+        Assert.Equal(chatMessage, JsonDocument.Parse(chatFrame.Data).RootElement.GetProperty("memory").GetProperty("id").GetGuid());
+        Assert.True(await chat.IsQuietAsync(TimeSpan.FromMilliseconds(300)), "the note is not chat");
+
+        foreach (var stream in new[] { groupMemory, boardsGroupMemory })
+        {
+            var frame = await stream.NextAsync();
+            Assert.Equal("memory", frame.Event);
+            Assert.Equal(groupNote, JsonDocument.Parse(frame.Data).RootElement.GetProperty("memory").GetProperty("id").GetGuid());
+        }
+    }
+
+    [Fact]
     public async Task Streams_of_boards_the_caller_cannot_see_are_refused()
     {
         var response = await _admin.GetAsync($"/api/v1/boards/{Guid.NewGuid()}/tasks/stream");
