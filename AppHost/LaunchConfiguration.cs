@@ -111,6 +111,8 @@ internal sealed class LaunchConfiguration
         }
         if (project.ConnectionName is not null)
         {
+            // Keys that encrypt secrets at rest (webhook secrets, gateway tokens) live outside the database.
+            env["DataProtection__KeysPath"] = Path.Combine(_paths.State, "keys", project.Name);
             env[$"ConnectionStrings__{project.ConnectionName}"] = Postgres is not null
                 ? $"{Postgres};Database={project.Database}"
                 : $"Data Source={Path.Combine(_paths.Data, project.Database + ".db")}";
