@@ -89,6 +89,24 @@ public abstract class CopiesTests(BrokerFixture broker) : TasksServiceTest(broke
     }
 
     [Fact]
+    public async Task Deleting_a_tag_or_a_custom_field_takes_it_off_the_tasks()
+    {
+        var board = await BoardAsync();
+        var tag = await TagAsync("Temp");
+        var field = await FieldAsync(board, "size", "integer");
+        var task = Id(await CreateTaskAsync(board, new { title = "T", tag_ids = new[] { tag }, custom_field_values = new { size = 3 } }));
+
+        await Bus.PublishAsync(new TagDeleted { OrganizationId = Org, TagId = tag, OccurredAt = DateTimeOffset.UtcNow });
+        await Bus.PublishAsync(new CustomFieldDefinitionDeleted { OrganizationId = Org, DefinitionId = field, FieldKey = "size", OccurredAt = DateTimeOffset.UtcNow });
+        await WaitUntilAsync(async db => !await db.Tags.AnyAsync(t => t.Id == tag) && !await db.CustomFieldDefinitions.AnyAsync(d => d.Id == field));
+
+        var read = await ReadAsync(await Owner.GetAsync($"/api/v1/boards/{board}/tasks/{task}"));
+        Assert.Empty(read.GetProperty("tags").EnumerateArray());
+        Assert.False(read.GetProperty("custom_field_values").TryGetProperty("size", out _));
+        await RefusedAsync(await PatchAsync(Owner, board, task, new { custom_field_values = new { size = 4 } }), HttpStatusCode.UnprocessableEntity, "custom_field_invalid");
+    }
+
+    [Fact]
     public async Task Deleting_an_organization_drops_its_rows_and_only_its_rows()
     {
         var board = await BoardAsync();

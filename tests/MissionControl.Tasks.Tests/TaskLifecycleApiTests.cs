@@ -163,6 +163,36 @@ public abstract class TaskLifecycleApiTests(BrokerFixture broker) : TasksService
     }
 
     [Fact]
+    public async Task A_lead_creates_tasks_for_its_board_and_may_comment_on_them_and_agents_see_the_org_tags()
+    {
+        var board = await BoardAsync();
+        var lead = await AgentAsync(board, "Lead", lead: true);
+        var worker = await AgentAsync(board, "Wendy");
+        var tag = await TagAsync("Backend");
+        var leadClient = AgentClient(lead, board, AgentRoles.Lead, "Lead");
+
+        await RefusedAsync(await leadClient.PostAsJsonAsync($"/api/v1/agent/boards/{board}/tasks", new { title = "Self", assigned_agent_id = lead }),
+            HttpStatusCode.Forbidden, "lead_cannot_assign_lead");
+        var created = await ReadAsync(await leadClient.PostAsJsonAsync($"/api/v1/agent/boards/{board}/tasks",
+            new { title = "Split the API", assigned_agent_id = worker, tag_ids = new[] { tag } }), HttpStatusCode.Created);
+        Assert.Equal(JsonValueKind.Null, created.GetProperty("created_by_user_id").ValueKind);
+        var (_, evt) = await Bus.WaitForAsync<TaskCreated>(e => e.Task.Id == Id(created));
+        Assert.Equal(lead, evt.Activity.AgentId);
+        var (_, assigned) = await Bus.WaitForAsync<AgentNotificationRequested>(n => n.TaskId == Id(created) && n.Kind == "task.assignee_notified");
+        Assert.Equal(worker, assigned.AgentId);
+        await Task.Delay(200);
+        Assert.Empty(Bus.Received<AgentNotificationRequested>(n => n.TaskId == Id(created) && n.Kind == "task.lead_notified"));
+        Assert.Equal("lead_agent:" + lead, await QueryAsync(db => db.Tasks.Where(t => t.Id == Id(created)).Select(t => t.AutoReason).SingleAsync()));
+
+        // The lead created it, so it may comment although the task is not in review.
+        await ReadAsync(await leadClient.PostAsJsonAsync($"/api/v1/agent/boards/{board}/tasks/{Id(created)}/comments", new { message = "Start with the routes." }),
+            HttpStatusCode.Created);
+        var tags = await ReadAsync(await AgentClient(worker, board).GetAsync($"/api/v1/agent/boards/{board}/tags"));
+        var only = Assert.Single(tags.EnumerateArray());
+        Assert.Equal("backend", only.GetProperty("slug").GetString());
+    }
+
+    [Fact]
     public async Task Agents_are_confined_to_their_own_board_and_organization()
     {
         var board = await BoardAsync();

@@ -46,10 +46,6 @@ public sealed class BoardAccess(BoardCopies boards)
         PrincipalKind.Agent when principal.AgentId is { } id && principal.Role != AgentRoles.Main => TaskActor.Worker(id),
         _ => null,
     };
-
-    /// <summary>The display name a comment or chat message is signed with.</summary>
-    public static string DisplayName(McPrincipal principal) =>
-        !string.IsNullOrWhiteSpace(principal.Name) ? principal.Name.Trim() : principal.Kind == PrincipalKind.Agent ? "Agent" : "User";
 }
 
 public static class Problems

@@ -59,7 +59,7 @@ public static class WebhookIngestApi
         await using (var unit = await WriteUnit.BeginAsync(db, gate, ct))
         {
             db.WebhookPayloads.Add(payload);
-            memory.StageBoardMemory(board, http.GetPrincipal(),
+            memory.StageBoardMemory(board, http.GetPrincipal(), "webhook",
                 $"WEBHOOK PAYLOAD RECEIVED\nWebhook ID: {webhookId}\nPayload ID: {payload.Id}\nInstruction: {webhook.Description}\n\n" +
                 $"Inspect: GET /api/v1/agent/boards/{boardId}/webhooks/{webhookId}/payloads/{payload.Id}\n\nPayload preview:\n{preview}",
                 ["webhook", $"webhook:{webhookId}", $"payload:{payload.Id}"], "webhook", now);

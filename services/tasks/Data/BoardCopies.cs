@@ -42,7 +42,7 @@ public sealed class BoardCopies(TasksDbContext db, HttpClient orgs, IMemoryCache
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/boards/{boardId}");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", callerToken);
         using var response = await orgs.SendAsync(request, ct);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized) return null;
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden) return null;
         response.EnsureSuccessStatusCode();
         var read = await response.Content.ReadFromJsonAsync<OrgsBoard>(JsonDefaults.Api, ct)
                    ?? throw new InvalidOperationException("orgs answered an empty board");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
+using MissionControl.InternalAuth;
 using MissionControl.Tasks.Domain;
 
 namespace MissionControl.Tasks.Data;
@@ -35,6 +36,16 @@ public sealed class CopyCache(TasksDbContext db, IMemoryCache cache)
 
     public async Task<AgentCopy?> LeadOfBoardAsync(Guid boardId, CancellationToken ct) =>
         (await AgentsOfBoardAsync(boardId, ct)).FirstOrDefault(a => a.IsBoardLead);
+
+    /// <summary>The name a comment or chat message is signed with: the caller's, else the agent copy's, else "Agent" / "User".</summary>
+    public async Task<string> AuthorNameAsync(Guid boardId, McPrincipal author, CancellationToken ct)
+    {
+        if (!string.IsNullOrWhiteSpace(author.Name)) return author.Name.Trim();
+        if (author.AgentId is { } id)
+            return (await AgentsOfBoardAsync(boardId, ct)).FirstOrDefault(a => a.Id == id)?.Name
+                   ?? await db.Agents.AsNoTracking().Where(a => a.Id == id).Select(a => a.Name).FirstOrDefaultAsync(ct) ?? "Agent";
+        return "User";
+    }
 
     /// <summary>The organization's custom field definitions bound to the board.</summary>
     public async Task<IReadOnlyList<FieldDefinition>> FieldDefinitionsAsync(BoardCopy board, CancellationToken ct)

@@ -71,17 +71,21 @@ public sealed class TaskReads(TasksDbContext db, CopyCache copies)
         return result;
     }
 
+    private static readonly IReadOnlyDictionary<string, JsonElement> NoValues = new Dictionary<string, JsonElement>();
+
     public static TaskSnapshot ToSnapshot(TaskItem t, TaskExtras extras, IReadOnlyList<FieldDefinition> definitions)
     {
         var blockedBy = t.Status == TaskStatuses.Done ? [] : extras.BlockedBy;
-        var stored = definitions.Where(d => extras.Values.ContainsKey(d.Id)).ToDictionary(d => d.Key, d => extras.Values[d.Id]);
+        // Most boards have no custom fields: no per-task dictionaries for them.
+        var values = definitions.Count == 0 ? NoValues
+            : CustomFieldRules.Effective(definitions.Where(d => extras.Values.ContainsKey(d.Id)).ToDictionary(d => d.Key, d => extras.Values[d.Id]), definitions);
         return new TaskSnapshot
         {
             Id = t.Id, BoardId = t.BoardId, Title = t.Title, Description = t.Description, Status = t.Status, Priority = t.Priority,
             DueAt = t.DueAt, AssignedAgentId = t.AssignedAgentId, CreatedByUserId = t.CreatedByUserId, InProgressAt = t.InProgressAt,
             CreatedAt = t.CreatedAt, UpdatedAt = t.UpdatedAt, DependsOnTaskIds = extras.DependsOn,
-            TagIds = extras.Tags.Select(tag => tag.Id).ToList(), Tags = extras.Tags, BlockedByTaskIds = blockedBy,
-            IsBlocked = blockedBy.Count > 0, CustomFieldValues = CustomFieldRules.Effective(stored, definitions),
+            TagIds = extras.Tags.Count == 0 ? [] : extras.Tags.Select(tag => tag.Id).ToList(), Tags = extras.Tags, BlockedByTaskIds = blockedBy,
+            IsBlocked = blockedBy.Count > 0, CustomFieldValues = values,
         };
     }
 }

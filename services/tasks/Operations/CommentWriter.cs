@@ -1,7 +1,6 @@
 using MissionControl.Contracts.Tasks;
 using MissionControl.InternalAuth;
 using MissionControl.Messaging;
-using MissionControl.Tasks.Apis;
 using MissionControl.Tasks.Data;
 using MissionControl.Tasks.Domain;
 
@@ -19,7 +18,7 @@ public sealed class CommentWriter(TasksDbContext db, CopyCache copies)
         var comment = new TaskComment
         {
             Id = Guid.CreateVersion7(), OrganizationId = board.OrganizationId, BoardId = board.Id, TaskId = task.Id, Message = message.Trim(),
-            AgentId = author.AgentId, UserId = author.UserId, AuthorName = BoardAccess.DisplayName(author), CreatedAt = now,
+            AgentId = author.AgentId, UserId = author.UserId, AuthorName = await copies.AuthorNameAsync(board.Id, author, ct), CreatedAt = now,
         };
         db.TaskComments.Add(comment);
         db.AddIntegrationEvent(new TaskCommentAdded

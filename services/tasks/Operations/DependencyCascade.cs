@@ -23,10 +23,10 @@ public enum DependencyChange
 /// </summary>
 public sealed class DependencyCascade(TasksDbContext db, TaskReads reads)
 {
-    /// <summary>The unfinished tasks that depend on the task (call before its dependency rows are deleted).</summary>
+    /// <summary>The open tasks (not done or cancelled) that depend on the task (call before its dependency rows are deleted).</summary>
     public Task<List<TaskItem>> DependentsAsync(Guid taskId, CancellationToken ct) =>
         db.Tasks.Where(t => db.TaskDependencies.Where(d => d.DependsOnTaskId == taskId).Select(d => d.TaskId).Contains(t.Id)
-                            && t.Status != TaskStatuses.Done).ToListAsync(ct);
+                            && t.Status != TaskStatuses.Done && t.Status != TaskStatuses.Cancelled).ToListAsync(ct);
 
     public async Task ApplyAsync(BoardCopy board, List<TaskItem> dependents, string dependencyTitle, DependencyChange change, McPrincipal? actor,
         DateTime now, CancellationToken ct)

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using MissionControl.Contracts.Tasks;
 using MissionControl.InternalAuth;
 using MissionControl.Messaging;
-using MissionControl.Tasks.Apis;
 using MissionControl.Tasks.Data;
 using MissionControl.Tasks.Domain;
 
@@ -27,17 +26,19 @@ public sealed class MemoryWriter(TasksDbContext db, DatabaseWriteGate gate, Copy
         CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
+        var name = await copies.AuthorNameAsync(board.Id, author, ct);
         await using var unit = await WriteUnit.BeginAsync(db, gate, ct);
-        var memory = StageBoardMemory(board, author, content, tags, source, now);
-        if (memory.IsChat) await NotifyBoardChatAsync(board, author, memory, now, ct);
+        var memory = StageBoardMemory(board, author, name, content, tags, source, now);
+        if (memory.IsChat) await NotifyBoardChatAsync(board, author, name, memory, now, ct);
         await unit.CommitAsync(ct);
         return State(memory);
     }
 
     /// <summary>Adds a board memory entry and its event to the context (the caller saves, inside its own unit).</summary>
-    public BoardMemory StageBoardMemory(BoardCopy board, McPrincipal author, string content, IReadOnlyList<string> tags, string? source, DateTime now)
+    public BoardMemory StageBoardMemory(BoardCopy board, McPrincipal author, string authorName, string content, IReadOnlyList<string> tags, string? source,
+        DateTime now)
     {
-        var memory = Fill(new BoardMemory { BoardId = board.Id, Content = content.Trim(), Tags = "[]" }, board.OrganizationId, author, tags, source, now);
+        var memory = Fill(new BoardMemory { BoardId = board.Id, Content = content.Trim(), Tags = "[]" }, board.OrganizationId, author, authorName, tags, source, now);
         db.BoardMemory.Add(memory);
         db.AddIntegrationEvent(new BoardMemoryAdded
         {
@@ -51,7 +52,8 @@ public sealed class MemoryWriter(TasksDbContext db, DatabaseWriteGate gate, Copy
         CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var memory = Fill(new BoardGroupMemory { BoardGroupId = group.Id, Content = content.Trim(), Tags = "[]" }, group.OrganizationId, author, tags, source, now);
+        var name = await copies.AuthorNameAsync(author.AgentBoardId ?? Guid.Empty, author, ct);
+        var memory = Fill(new BoardGroupMemory { BoardGroupId = group.Id, Content = content.Trim(), Tags = "[]" }, group.OrganizationId, author, name, tags, source, now);
         await using var unit = await WriteUnit.BeginAsync(db, gate, ct);
         db.BoardGroupMemory.Add(memory);
         var state = State(memory);
@@ -60,26 +62,27 @@ public sealed class MemoryWriter(TasksDbContext db, DatabaseWriteGate gate, Copy
             OrganizationId = group.OrganizationId, BoardGroupId = group.Id, Memory = state, OccurredAt = now,
             Activity = Events.Activity(memory.IsChat ? "board.group.chat" : "board.group.memory", Notices.Snippet(memory.Content, 200), author, null, now),
         });
-        await NotifyGroupAsync(group, author, memory, tags, now, ct);
+        await NotifyGroupAsync(group, author, name, memory, tags, now, ct);
         await unit.CommitAsync(ct);
         return state;
     }
 
-    private static T Fill<T>(T memory, Guid organizationId, McPrincipal author, IReadOnlyList<string> tags, string? source, DateTime now) where T : MemoryEntry
+    private static T Fill<T>(T memory, Guid organizationId, McPrincipal author, string authorName, IReadOnlyList<string> tags, string? source, DateTime now)
+        where T : MemoryEntry
     {
         var clean = tags.Select(t => t.Trim()).Distinct().ToList();
         memory.Id = Guid.CreateVersion7();
         memory.OrganizationId = organizationId;
         memory.Tags = Json.Text(clean);
         memory.IsChat = clean.Contains("chat");
-        memory.Source = string.IsNullOrWhiteSpace(source) ? (memory.IsChat ? BoardAccess.DisplayName(author) : null) : source.Trim();
+        memory.Source = string.IsNullOrWhiteSpace(source) ? (memory.IsChat ? authorName : null) : source.Trim();
         memory.AgentId = author.AgentId;
         memory.UserId = author.UserId;
         memory.CreatedAt = now;
         return memory;
     }
 
-    private async Task NotifyBoardChatAsync(BoardCopy board, McPrincipal author, BoardMemory memory, DateTime now, CancellationToken ct)
+    private async Task NotifyBoardChatAsync(BoardCopy board, McPrincipal author, string from, BoardMemory memory, DateTime now, CancellationToken ct)
     {
         var agents = (await copies.AgentsOfBoardAsync(board.Id, ct)).Where(a => a.Id != author.AgentId).ToList();
         if (memory.Content is "/pause" or "/resume")
@@ -88,7 +91,6 @@ public sealed class MemoryWriter(TasksDbContext db, DatabaseWriteGate gate, Copy
             return;
         }
         var mentions = Mentions.Extract(memory.Content);
-        var from = BoardAccess.DisplayName(author);
         foreach (var agent in agents)
         {
             var mentioned = Mentions.Matches(mentions, agent.Name, agent.IsBoardLead);
@@ -98,8 +100,8 @@ public sealed class MemoryWriter(TasksDbContext db, DatabaseWriteGate gate, Copy
         }
     }
 
-    private async Task NotifyGroupAsync(BoardGroupCopy group, McPrincipal author, BoardGroupMemory memory, IReadOnlyList<string> tags, DateTime now,
-        CancellationToken ct)
+    private async Task NotifyGroupAsync(BoardGroupCopy group, McPrincipal author, string from, BoardGroupMemory memory, IReadOnlyList<string> tags,
+        DateTime now, CancellationToken ct)
     {
         var mentions = Mentions.Extract(memory.Content);
         var broadcast = tags.Contains("broadcast") || mentions.Contains("all");
@@ -107,7 +109,6 @@ public sealed class MemoryWriter(TasksDbContext db, DatabaseWriteGate gate, Copy
         var boards = await db.Boards.AsNoTracking().Where(b => b.BoardGroupId == group.Id).ToDictionaryAsync(b => b.Id, ct);
         var boardIds = boards.Keys.ToList();
         var agents = await db.Agents.AsNoTracking().Where(a => a.BoardId != null && boardIds.Contains(a.BoardId.Value) && a.Id != author.AgentId).ToListAsync(ct);
-        var from = BoardAccess.DisplayName(author);
         foreach (var agent in agents)
         {
             var mentioned = Mentions.Matches(mentions, agent.Name, agent.IsBoardLead);
