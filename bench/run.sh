@@ -2,7 +2,7 @@
 # Builds the Mission Control bench in Release and runs it against a started system.
 #
 #   bench/run.sh [--url http://localhost:4000] [--token TOKEN] [--duration 10] [--events 500]
-#                [--only create,list,events,memory] [--pids FILE|LIST] [--help]
+#                [--only create,list,status,events,status-events,memory] [--pids FILE|LIST] [--help]
 #
 # The edge must be on a loopback address. The token defaults to env MC_ADMIN_TOKEN, then
 # <repo>/.mc/admin-token. Exit code: 0 measured (even if targets are missed), 1 bad arguments,

@@ -93,8 +93,8 @@ public abstract class TagsApiTests(BrokerFixture broker, OrgsHost host) : OrgsTe
         // A late, older update changes nothing; a redelivered event counts once.
         await Bus.PublishAsync(Updated(owner.OrgId, board, first, t0.AddSeconds(1), bug));
         var deleted = Guid.NewGuid();
-        await Bus.PublishAsync(Deleted(owner.OrgId, board, second, t0.AddSeconds(3)), deleted);
-        await Bus.PublishAsync(Deleted(owner.OrgId, board, second, t0.AddSeconds(3)), deleted);
+        await Bus.PublishAsync(Deleted(owner.OrgId, board, second, t0.AddSeconds(3), bug), deleted);
+        await Bus.PublishAsync(Deleted(owner.OrgId, board, second, t0.AddSeconds(3), bug), deleted);
         await WaitForCountsAsync(owner, (bug, 0), (ui, 1));
         Assert.Equal(0, (await JsonAsync(await (await NewOwnerAsync()).Client.GetAsync(Tags))).GetProperty("total").GetInt32());
     }
@@ -130,9 +130,10 @@ public abstract class TagsApiTests(BrokerFixture broker, OrgsHost host) : OrgsTe
         Activity = Activity("task.updated", task, at), OccurredAt = at,
     };
 
-    private static TaskDeleted Deleted(Guid org, Guid board, Guid task, DateTimeOffset at) => new()
+    /// <summary>As tasks sends it: the task as it was just before, tags included.</summary>
+    private static TaskDeleted Deleted(Guid org, Guid board, Guid task, DateTimeOffset at, params Guid[] tags) => new()
     {
-        OrganizationId = org, BoardId = board, Task = Snapshot(board, task, at, []), Activity = Activity("task.deleted", task, at), OccurredAt = at,
+        OrganizationId = org, BoardId = board, Task = Snapshot(board, task, at, tags), Activity = Activity("task.deleted", task, at), OccurredAt = at,
     };
 }
 

@@ -29,19 +29,27 @@ public static class TaskTagCopies
         db.TaskTags.RemoveRange(await db.TaskTags.Where(t => t.TaskId == taskId).ToListAsync(ct));
 }
 
+// Most task events do not touch tags: those are dropped before any query or write (task events
+// arrive at thousands per second under load).
 public sealed class TaskCreatedTagsConsumer(OrgsDbContext db, DatabaseWriteGate writes) : IdempotentConsumer<TaskCreated, OrgsDbContext>(db, writes)
 {
+    protected override bool Applies(TaskCreated message) => message.Task.TagIds.Count > 0;
+
     protected override Task Handle(TaskCreated message, CancellationToken ct) =>
         TaskTagCopies.ApplyAsync(Db, message.OrganizationId, message.BoardId, message.Task, ct);
 }
 
 public sealed class TaskUpdatedTagsConsumer(OrgsDbContext db, DatabaseWriteGate writes) : IdempotentConsumer<TaskUpdated, OrgsDbContext>(db, writes)
 {
+    protected override bool Applies(TaskUpdated message) => message.ChangedFields.Contains("tag_ids");
+
     protected override Task Handle(TaskUpdated message, CancellationToken ct) =>
         TaskTagCopies.ApplyAsync(Db, message.OrganizationId, message.BoardId, message.Task, ct);
 }
 
 public sealed class TaskDeletedTagsConsumer(OrgsDbContext db, DatabaseWriteGate writes) : IdempotentConsumer<TaskDeleted, OrgsDbContext>(db, writes)
 {
+    protected override bool Applies(TaskDeleted message) => message.Task.TagIds.Count > 0;
+
     protected override Task Handle(TaskDeleted message, CancellationToken ct) => TaskTagCopies.RemoveAsync(Db, message.Task.Id, ct);
 }
