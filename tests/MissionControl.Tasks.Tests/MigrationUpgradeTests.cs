@@ -45,6 +45,9 @@ public abstract class MigrationUpgradeTests(BrokerFixture broker)
             ["ConnectionStrings:tasksdb"] = cs,
             ["services:orgs:http:0"] = "http://127.0.0.1:9",
         });
+        // Let the bus finish starting: a host stopped halfway through starting its consumers can leave them
+        // running on the shared queues, taking (and failing) the next tests' messages.
+        await service.CreateClient().WaitHealthyAsync();
         var page = await service.ClientFor(TestTokens.Owner(org)).GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks?status=inbox");
 
         var item = Assert.Single(page.GetProperty("items").EnumerateArray());

@@ -53,7 +53,9 @@ public sealed class OutboxClaimTests(BrokerFixture broker, PostgresFixture postg
             ["ConnectionStrings:tasksdb"] = cs,
             ["services:orgs:http:0"] = "http://127.0.0.1:9",
         });
-        tasks.CreateClient(); // starts the host, and with it the relay
+        // Starts the host, and with it the relay; waiting for health lets the consumers finish starting too,
+        // so stopping the host later leaves none of them behind on the shared queues.
+        await tasks.CreateClient().WaitHealthyAsync();
 
         await probe.WaitForAsync<TaskCreated>(e => e.Task.Id == free.Task.Id, TimeSpan.FromSeconds(30));
         await Task.Delay(1500); // more than a relay poll interval
