@@ -78,6 +78,21 @@ public sealed record TaskDeleted : IIntegrationEvent
     public required DateTimeOffset OccurredAt { get; init; }
 }
 
+/// <summary>
+/// A task's tags changed: it was created with tags, retagged, or deleted while tagged (TagIds is then
+/// empty). orgs keeps its tags' task counts from this alone instead of taking every task event.
+/// </summary>
+public sealed record TaskTagsChanged : IIntegrationEvent
+{
+    public required Guid OrganizationId { get; init; }
+    public required Guid BoardId { get; init; }
+    public required Guid TaskId { get; init; }
+    public required IReadOnlyList<Guid> TagIds { get; init; }
+    /// <summary>The task's updated_at: an older change than one already applied changes nothing.</summary>
+    public required DateTimeOffset TaskUpdatedAt { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+
 /// <summary>A task comment with its author (an agent, or a user: the reference loses human authors).</summary>
 public sealed record TaskCommentState
 {

@@ -14,8 +14,6 @@ public abstract class IdempotentConsumer<TMessage, TContext>(TContext db, Databa
 
     public async Task Consume(ConsumeContext<TMessage> context)
     {
-        // A message that cannot change anything here costs nothing: no inbox row, no query.
-        if (!Applies(context.Message)) return;
         var messageId = context.MessageId ?? throw new InvalidOperationException("Message has no MessageId");
         var consumer = GetType().Name;
         if (await Db.Set<InboxMessage>().AnyAsync(m => m.MessageId == messageId && m.Consumer == consumer, context.CancellationToken))
@@ -34,9 +32,6 @@ public abstract class IdempotentConsumer<TMessage, TContext>(TContext db, Databa
             if (!await AlreadyProcessedAsync(messageId, consumer)) throw;
         }
     }
-
-    /// <summary>False for messages this consumer would ignore anyway (decided from the message alone).</summary>
-    protected virtual bool Applies(TMessage message) => true;
 
     /// <summary>Apply the message to the tracked entities of <see cref="Db"/>; do not save.</summary>
     protected abstract Task Handle(TMessage message, CancellationToken ct);

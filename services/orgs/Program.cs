@@ -6,9 +6,7 @@ using MissionControl.Orgs.Data;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMissionControlService<OrgsDbContext, SqliteOrgsDbContext, PostgresOrgsDbContext>("orgs", bus =>
 {
-    bus.AddConsumer<TaskCreatedTagsConsumer>();
-    bus.AddConsumer<TaskUpdatedTagsConsumer>();
-    bus.AddConsumer<TaskDeletedTagsConsumer>();
+    bus.AddConsumer<TaskTagsChangedConsumer>();
 });
 builder.Services.Configure<OrgsOptions>(builder.Configuration.GetSection("Orgs"));
 

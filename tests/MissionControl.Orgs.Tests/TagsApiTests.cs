@@ -85,16 +85,16 @@ public abstract class TagsApiTests(BrokerFixture broker, OrgsHost host) : OrgsTe
         var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
         var t0 = DateTimeOffset.UtcNow;
 
-        await Bus.PublishAsync(Created(owner.OrgId, board, first, t0, bug, ui, foreignTag));
-        await Bus.PublishAsync(Created(owner.OrgId, board, second, t0, bug));
+        await Bus.PublishAsync(Tagged(owner.OrgId, board, first, t0, bug, ui, foreignTag));
+        await Bus.PublishAsync(Tagged(owner.OrgId, board, second, t0, bug));
         await WaitForCountsAsync(owner, (bug, 2), (ui, 1));
-        await Bus.PublishAsync(Updated(owner.OrgId, board, first, t0.AddSeconds(2), ui));
+        await Bus.PublishAsync(Tagged(owner.OrgId, board, first, t0.AddSeconds(2), ui));
         await WaitForCountsAsync(owner, (bug, 1), (ui, 1));
-        // A late, older update changes nothing; a redelivered event counts once.
-        await Bus.PublishAsync(Updated(owner.OrgId, board, first, t0.AddSeconds(1), bug));
+        // A late, older change changes nothing; a redelivered event counts once; a deleted task has no tags.
+        await Bus.PublishAsync(Tagged(owner.OrgId, board, first, t0.AddSeconds(1), bug));
         var deleted = Guid.NewGuid();
-        await Bus.PublishAsync(Deleted(owner.OrgId, board, second, t0.AddSeconds(3), bug), deleted);
-        await Bus.PublishAsync(Deleted(owner.OrgId, board, second, t0.AddSeconds(3), bug), deleted);
+        await Bus.PublishAsync(Tagged(owner.OrgId, board, second, t0.AddSeconds(3)), deleted);
+        await Bus.PublishAsync(Tagged(owner.OrgId, board, second, t0.AddSeconds(3)), deleted);
         await WaitForCountsAsync(owner, (bug, 0), (ui, 1));
         Assert.Equal(0, (await JsonAsync(await (await NewOwnerAsync()).Client.GetAsync(Tags))).GetProperty("total").GetInt32());
     }
@@ -112,28 +112,9 @@ public abstract class TagsApiTests(BrokerFixture broker, OrgsHost host) : OrgsTe
         }
     }
 
-    private static TaskSnapshot Snapshot(Guid board, Guid task, DateTimeOffset at, Guid[] tags) => new()
+    private static TaskTagsChanged Tagged(Guid org, Guid board, Guid task, DateTimeOffset at, params Guid[] tags) => new()
     {
-        Id = task, BoardId = board, Title = "t", Status = "inbox", Priority = "medium", CreatedAt = at, UpdatedAt = at, TagIds = tags,
-    };
-
-    private static ActivityInfo Activity(string type, Guid task, DateTimeOffset at) => new() { Id = Guid.NewGuid(), EventType = type, TaskId = task, CreatedAt = at };
-
-    private static TaskCreated Created(Guid org, Guid board, Guid task, DateTimeOffset at, params Guid[] tags) => new()
-    {
-        OrganizationId = org, BoardId = board, Task = Snapshot(board, task, at, tags), Activity = Activity("task.created", task, at), OccurredAt = at,
-    };
-
-    private static TaskUpdated Updated(Guid org, Guid board, Guid task, DateTimeOffset at, params Guid[] tags) => new()
-    {
-        OrganizationId = org, BoardId = board, Task = Snapshot(board, task, at, tags), PreviousStatus = "inbox", ChangedFields = ["tag_ids"],
-        Activity = Activity("task.updated", task, at), OccurredAt = at,
-    };
-
-    /// <summary>As tasks sends it: the task as it was just before, tags included.</summary>
-    private static TaskDeleted Deleted(Guid org, Guid board, Guid task, DateTimeOffset at, params Guid[] tags) => new()
-    {
-        OrganizationId = org, BoardId = board, Task = Snapshot(board, task, at, tags), Activity = Activity("task.deleted", task, at), OccurredAt = at,
+        OrganizationId = org, BoardId = board, TaskId = task, TagIds = tags, TaskUpdatedAt = at, OccurredAt = at,
     };
 }
 

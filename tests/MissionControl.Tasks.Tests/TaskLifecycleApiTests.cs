@@ -276,6 +276,18 @@ public abstract class TaskLifecycleApiTests(BrokerFixture broker) : TasksService
 
         var listed = (await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks")).GetProperty("items")[0];
         Assert.Equal(8, listed.GetProperty("custom_field_values").GetProperty("estimate").GetInt32());
+
+        // orgs counts tags from TaskTagsChanged, sent only when a task's tags change.
+        Assert.Equal([urgent], (await Bus.WaitForAsync<TaskTagsChanged>(e => e.TaskId == Id(task) && e.TagIds.Count == 1)).Message.TagIds);
+        await Bus.WaitForAsync<TaskTagsChanged>(e => e.TaskId == Id(task) && e.TagIds.Count == 0);
+        var untagged = Id(await CreateTaskAsync(board, new { title = "No tags" }));
+        await PatchAsync(Owner, board, untagged, new { title = "Still no tags" });
+        await Bus.WaitForAsync<TaskUpdated>(e => e.Task.Id == untagged);
+        var tagged = Id(await CreateTaskAsync(board, new { title = "Tagged, then deleted", tag_ids = new[] { urgent } }));
+        Assert.True((await Owner.DeleteAsync($"/api/v1/boards/{board}/tasks/{tagged}")).IsSuccessStatusCode);
+        await Bus.WaitForAsync<TaskDeleted>(e => e.Task.Id == tagged);
+        Assert.Equal(2, Bus.Received<TaskTagsChanged>(e => e.TaskId == tagged).Count);
+        Assert.Empty(Bus.Received<TaskTagsChanged>(e => e.TaskId == untagged));
     }
 }
 

@@ -32,7 +32,7 @@ public abstract class TasksServiceTest(BrokerFixture broker) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Orgs = await FakeOrgs.StartAsync();
-        Bus = await BusProbe.StartAsync(broker.ConnectionString, typeof(TaskCreated), typeof(TaskUpdated), typeof(TaskDeleted),
+        Bus = await BusProbe.StartAsync(broker.ConnectionString, typeof(TaskCreated), typeof(TaskUpdated), typeof(TaskDeleted), typeof(TaskTagsChanged),
             typeof(TaskCommentAdded), typeof(ApprovalChanged), typeof(BoardMemoryAdded), typeof(BoardGroupMemoryAdded),
             typeof(AgentNotificationRequested), typeof(OnboardingMessageRequested));
         var settings = new Dictionary<string, string?>

@@ -33,5 +33,13 @@ public static class Events
         Activity = activity, OccurredAt = now,
     };
 
+    /// <summary>For orgs' tag counts, written only when a task's tags change (most task events carry none).</summary>
+    public static void TagsChanged(TasksDbContext db, BoardCopy board, Guid taskId, IEnumerable<Guid> tagIds, DateTime taskUpdatedAt, DateTime now) =>
+        db.AddIntegrationEvent(new TaskTagsChanged
+        {
+            OrganizationId = board.OrganizationId, BoardId = board.Id, TaskId = taskId, TagIds = tagIds.ToList(), TaskUpdatedAt = taskUpdatedAt,
+            OccurredAt = now,
+        });
+
     public static string StatusMessage(string status, string title) => $"Task moved to {status}: {title}.";
 }

@@ -83,6 +83,7 @@ public sealed class TaskCreation(TaskWriter writer, CopyCache copies, TaskLookup
             db.TaskTags.AddRange(tags.Select(t => new TaskTag { TaskId = id, TagId = t.Id, CreatedAt = now }));
             db.TaskCustomFieldValues.AddRange(stored.Select(v => new TaskCustomFieldValue { TaskId = id, DefinitionId = v.Key, Value = v.Value.GetRawText() }));
             db.AddIntegrationEvent(created);
+            if (tags.Count > 0) Events.TagsChanged(db, board, id, tags.Select(t => t.Id), now, now);
             var notice = Events.Notice(task);
             if (actor.Role == ActorRole.User && lead is not null && lead.Id != assignee?.Id)
                 Events.NotifyAgent(db, board, lead.Id, Notices.LeadNotified, Notices.NewTask(board.Name, notice), id, now);

@@ -30,6 +30,7 @@ public sealed class TaskDeletion(TasksDbContext db, DatabaseWriteGate gate, Task
             OrganizationId = board.OrganizationId, BoardId = board.Id, Task = snapshot, OccurredAt = now,
             Activity = Events.Activity("task.deleted", $"Task deleted: {task.Title}.", principal, task.Id, now),
         });
+        if (snapshot.TagIds.Count > 0) Events.TagsChanged(db, board, task.Id, [], now, now);
         await cascade.ApplyAsync(board, dependents, task.Title, DependencyChange.Deleted, principal, now, ct);
         await unit.CommitAsync(ct);
         return Results.Ok(new { ok = true });

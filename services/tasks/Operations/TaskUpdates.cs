@@ -88,6 +88,7 @@ public sealed class TaskUpdates(
                 ? Events.Activity("task.status_changed", Events.StatusMessage(task.Status, task.Title), principal, task.Id, now)
                 : Events.Activity("task.updated", $"Task updated: {task.Title}.", principal, task.Id, now);
             db.AddIntegrationEvent(Events.Updated(board, snapshot, previousStatus, changed, activity, now));
+            if (changed.Contains("tag_ids")) Events.TagsChanged(db, board, task.Id, snapshot.TagIds, task.UpdatedAt, now);
         }
         await NotifyAsync(board, task, outcome, now, ct);
 
