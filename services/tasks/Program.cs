@@ -22,7 +22,6 @@ builder.AddMissionControlService<TasksDbContext, SqliteTasksDbContext, PostgresT
     bus.AddConsumer<OrganizationDeletedConsumer>();
 });
 builder.Services.AddMemoryCache();
-builder.Services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o => o.SerializerOptions.Converters.Insert(0, new UtcTimestampConverter()));
 builder.Services.AddSingleton<TaskWriter>();
 builder.Services.AddHttpClient<BoardCopies>(c => c.BaseAddress = new Uri("http://orgs")).WithQuickRetries();
 builder.Services.AddScoped<BoardAccess>();

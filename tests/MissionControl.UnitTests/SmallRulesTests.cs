@@ -7,6 +7,17 @@ namespace MissionControl.UnitTests;
 public sealed class SmallRulesTests
 {
     [Theory]
+    [InlineData("2026-01-02T03:04:05.1234567+02:00", "\"2026-01-02T01:04:05.123456Z\"")]
+    [InlineData("0001-01-01T00:00:00Z", "\"0001-01-01T00:00:00.000000Z\"")]
+    [InlineData("2099-12-31T23:59:59.9999999Z", "\"2099-12-31T23:59:59.999999Z\"")]
+    public void Api_timestamps_are_UTC_with_microseconds_and_a_Z(string value, string json)
+    {
+        var time = DateTimeOffset.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(json, System.Text.Json.JsonSerializer.Serialize(time, JsonDefaults.Api));
+        Assert.Equal(time.UtcTicks / 10, System.Text.Json.JsonSerializer.Deserialize<DateTimeOffset>(json, JsonDefaults.Api).UtcTicks / 10);
+    }
+
+    [Theory]
     [InlineData(null, null, true)]
     [InlineData(200, 0, true)]
     [InlineData(0, 0, false)]

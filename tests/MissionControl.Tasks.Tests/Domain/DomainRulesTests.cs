@@ -123,19 +123,3 @@ public sealed class WebhookSignaturesTests
         Assert.False(WebhookSignatures.IsValid("s3cret", body, null));
     }
 }
-
-public sealed class UtcTimestampConverterTests
-{
-    [Theory]
-    [InlineData("2026-01-02T03:04:05.1234567+02:00")]
-    [InlineData("0001-01-01T00:00:00Z")]
-    [InlineData("2099-12-31T23:59:59.9999999Z")]
-    public void Timestamps_are_written_exactly_as_the_shared_api_converter_writes_them(string value)
-    {
-        var time = DateTimeOffset.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
-        var fast = new JsonSerializerOptions(Microsoft.Extensions.Hosting.JsonDefaults.Api);
-        fast.Converters.Insert(0, new MissionControl.Tasks.Apis.UtcTimestampConverter());
-        Assert.Equal(JsonSerializer.Serialize(time, Microsoft.Extensions.Hosting.JsonDefaults.Api), JsonSerializer.Serialize(time, fast));
-        Assert.Equal(time.UtcTicks / 10, JsonSerializer.Deserialize<DateTimeOffset>(JsonSerializer.Serialize(time, fast), fast).UtcTicks / 10);
-    }
-}
