@@ -11,8 +11,10 @@ public sealed class AdminToken
 
     public AdminToken(string token) => _hash = SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
-    public bool Matches(string presented) =>
-        CryptographicOperations.FixedTimeEquals(_hash, SHA256.HashData(Encoding.UTF8.GetBytes(presented)));
+    public bool Matches(string presented) => MatchesHash(SHA256.HashData(Encoding.UTF8.GetBytes(presented)));
+
+    /// <summary>Compares the SHA-256 of a presented token in fixed time.</summary>
+    public bool MatchesHash(ReadOnlySpan<byte> presentedSha256) => CryptographicOperations.FixedTimeEquals(_hash, presentedSha256);
 
     /// <summary>MC_ADMIN_TOKEN, or a new random one printed once to the console (never to the log pipeline).</summary>
     public static AdminToken FromConfiguration(IConfiguration configuration)

@@ -20,14 +20,30 @@ public enum CredentialKind
 /// A credential as presented, classified by its shape. Only its SHA-256 fingerprint is kept beyond
 /// the request (cache keys), never the secret itself.
 /// </summary>
-public sealed record Credential(CredentialKind Kind, string Secret)
+public sealed class Credential
 {
+    public Credential(CredentialKind kind, string secret) : this(kind, secret, Hash(secret)) { }
+
+    private Credential(CredentialKind kind, string secret, byte[] hash)
+    {
+        Kind = kind;
+        Secret = secret;
+        Fingerprint = kind + ":" + Convert.ToHexString(hash);
+    }
+
+    public CredentialKind Kind { get; }
+
+    public string Secret { get; }
+
     public const string ApiKeyPrefix = "mc_";
     public const string AgentTokenPrefix = "mca_";
     public const string AgentTokenHeader = "X-Agent-Token";
 
     /// <summary>Cache key: kind and hash, so two kinds never collide and no secret sits in memory.</summary>
-    public string Fingerprint { get; } = Kind + ":" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Secret)));
+    public string Fingerprint { get; }
+
+    /// <summary>The SHA-256 of a presented secret, computed once per request for the admin check and the cache key.</summary>
+    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 
     /// <summary>
     /// The request's credential, or null when it carries none. X-Agent-Token wins (agents may also
@@ -37,14 +53,15 @@ public sealed record Credential(CredentialKind Kind, string Secret)
     public static Credential? From(HttpRequest request, AdminToken admin)
     {
         var agentToken = request.Headers[AgentTokenHeader].ToString().Trim();
-        if (agentToken.Length > 0) return new Credential(CredentialKind.AgentToken, agentToken);
+        if (agentToken.Length > 0) return new Credential(CredentialKind.AgentToken, agentToken, Hash(agentToken));
 
         var bearer = request.GetBearerToken();
         if (string.IsNullOrEmpty(bearer)) return null;
-        if (admin.Matches(bearer)) return new Credential(CredentialKind.AdminToken, bearer);
-        if (bearer.StartsWith(AgentTokenPrefix, StringComparison.Ordinal)) return new Credential(CredentialKind.AgentToken, bearer);
-        if (LooksLikeJwt(bearer)) return new Credential(CredentialKind.OidcJwt, bearer);
-        return new Credential(CredentialKind.ApiKey, bearer);
+        var hash = Hash(bearer);
+        if (admin.MatchesHash(hash)) return new Credential(CredentialKind.AdminToken, bearer, hash);
+        if (bearer.StartsWith(AgentTokenPrefix, StringComparison.Ordinal)) return new Credential(CredentialKind.AgentToken, bearer, hash);
+        if (LooksLikeJwt(bearer)) return new Credential(CredentialKind.OidcJwt, bearer, hash);
+        return new Credential(CredentialKind.ApiKey, bearer, hash);
     }
 
     /// <summary>header.payload.signature, each base64url.</summary>
@@ -56,6 +73,6 @@ public sealed record Credential(CredentialKind Kind, string Secret)
 
     private static bool IsBase64Url(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_';
 
-    // Never print the secret (records print every member by default).
+    // Never print the secret.
     public override string ToString() => $"{Kind} credential";
 }

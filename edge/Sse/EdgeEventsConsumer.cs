@@ -55,7 +55,8 @@ public sealed class EdgeEventsConsumer(SseHub hub, PrincipalResolver principals)
 
     private Task Publish(ConsumeContext c, Guid org, Guid scope, string topic, string name, object payload, bool isChat = false)
     {
-        hub.Publish(new SseEvent(c.MessageId ?? Guid.NewGuid(), org, scope, topic, name, JsonSerializer.SerializeToUtf8Bytes(payload, JsonDefaults.Api), isChat));
+        hub.Publish(new SseEvent(c.MessageId ?? Guid.NewGuid(), org, scope, topic, name,
+            new Lazy<byte[]>(() => JsonSerializer.SerializeToUtf8Bytes(payload, JsonDefaults.Api)), isChat));
         return System.Threading.Tasks.Task.CompletedTask;
     }
 

@@ -3,10 +3,17 @@ using System.Threading.Channels;
 namespace MissionControl.Edge.Sse;
 
 /// <summary>
-/// One event as it goes out on the wire: data is serialized once, for every subscriber. ScopeId is
-/// the board (or, for group memory, the board group) the event belongs to.
+/// One event as it goes out on the wire. ScopeId is the board (or, for group memory, the board group)
+/// the event belongs to. Its data is serialized once, for every subscriber, and only when a
+/// subscriber first needs it: most events are retained for resumes that never come.
 /// </summary>
-public sealed record SseEvent(Guid Id, Guid OrganizationId, Guid ScopeId, string Topic, string Name, byte[] Data, bool IsChat = false);
+public sealed record SseEvent(Guid Id, Guid OrganizationId, Guid ScopeId, string Topic, string Name, Lazy<byte[]> Payload, bool IsChat = false)
+{
+    public SseEvent(Guid id, Guid organizationId, Guid scopeId, string topic, string name, byte[] data, bool isChat = false)
+        : this(id, organizationId, scopeId, topic, name, new Lazy<byte[]>(data), isChat) { }
+
+    public byte[] Data => Payload.Value;
+}
 
 /// <summary>
 /// Fans integration events from the bus out to connected SSE clients, and keeps the most recent
