@@ -30,6 +30,7 @@ public static class ServiceRoutes
         ("tasks", "/api/v1/board-groups/{groupId}/memory/{**rest}", 0),
         ("tasks", "/api/v1/board-groups/{groupId}/snapshot", 0),
         ("agents", "/api/v1/agent/boards/{boardId}/agents/{**rest}", 0),
+        ("agents", "/api/v1/gateways/{gatewayId}/templates/sync", 0),
         ("agents", "/api/v1/agent/boards/{boardId}/gateway/{**rest}", 0),
         ("tasks", "/api/v1/agent/boards/{boardId}/{**rest}", 5),
         ("orgs", "/api/v1/agent/boards/{**rest}", 10),

@@ -16,7 +16,7 @@ public sealed class EdgeEventsConsumer(SseHub hub, PrincipalResolver principals)
     IConsumer<TaskCreated>, IConsumer<TaskUpdated>, IConsumer<TaskDeleted>, IConsumer<TaskCommentAdded>,
     IConsumer<ApprovalChanged>, IConsumer<BoardMemoryAdded>, IConsumer<BoardGroupMemoryAdded>,
     IConsumer<OrganizationCreated>, IConsumer<OrganizationDeleted>, IConsumer<MemberChanged>, IConsumer<CredentialRevoked>,
-    IConsumer<AgentUpdated>, IConsumer<AgentDeleted>
+    IConsumer<AgentCreated>, IConsumer<AgentUpdated>, IConsumer<AgentDeleted>
 {
     public Task Consume(ConsumeContext<TaskCreated> c) =>
         Task(c, c.Message.OrganizationId, c.Message.BoardId, new { type = c.Message.Activity.EventType, activity = c.Message.Activity, task = c.Message.Task });
@@ -47,9 +47,27 @@ public sealed class EdgeEventsConsumer(SseHub hub, PrincipalResolver principals)
 
     public Task Consume(ConsumeContext<CredentialRevoked> c) => Invalidate(() => principals.InvalidateSubject(c.Message.UserId.ToString()));
 
-    public Task Consume(ConsumeContext<AgentUpdated> c) => Invalidate(() => principals.InvalidateSubject(c.Message.Agent.Id.ToString()));
+    // Agents stream (board agents only, as the reference): the agent as it was at event time.
+    public Task Consume(ConsumeContext<AgentCreated> c) => c.Message.Agent.BoardId is { } board
+        ? Publish(c, c.Message.OrganizationId, board, SseTopics.Agents, "agent", new { type = "agent.created", agent = c.Message.Agent })
+        : System.Threading.Tasks.Task.CompletedTask;
 
-    public Task Consume(ConsumeContext<AgentDeleted> c) => Invalidate(() => principals.InvalidateSubject(c.Message.AgentId.ToString()));
+    public Task Consume(ConsumeContext<AgentUpdated> c)
+    {
+        principals.InvalidateSubject(c.Message.Agent.Id.ToString());
+        return c.Message.Agent.BoardId is { } board
+            ? Publish(c, c.Message.OrganizationId, board, SseTopics.Agents, "agent",
+                new { type = "agent.updated", agent = c.Message.Agent, changed_fields = c.Message.ChangedFields })
+            : System.Threading.Tasks.Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<AgentDeleted> c)
+    {
+        principals.InvalidateSubject(c.Message.AgentId.ToString());
+        return c.Message.BoardId is { } board
+            ? Publish(c, c.Message.OrganizationId, board, SseTopics.Agents, "agent", new { type = "agent.deleted", agent_id = c.Message.AgentId })
+            : System.Threading.Tasks.Task.CompletedTask;
+    }
 
     private Task Task(ConsumeContext c, Guid org, Guid board, object payload) => Publish(c, org, board, SseTopics.Tasks, "task", payload);
 
@@ -74,4 +92,5 @@ public static class SseTopics
     public const string Approvals = "approvals";
     public const string Memory = "memory";
     public const string GroupMemory = "group-memory";
+    public const string Agents = "agents";
 }

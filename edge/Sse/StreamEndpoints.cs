@@ -21,7 +21,27 @@ public static class StreamEndpoints
         app.MapGet("/api/v1/boards/{boardId:guid}/group-memory/stream", StreamBoardGroupMemoryAsync);
         app.MapGet("/api/v1/board-groups/{groupId:guid}/memory/stream", (Guid groupId, HttpContext http) =>
             StreamAsync(http, $"/api/v1/board-groups/{groupId}", groupId, SseTopics.GroupMemory));
+        app.MapGet("/api/v1/agents/stream", StreamAgentsAsync);
         return app;
+    }
+
+    /// <summary>
+    /// Board agents as they change: of one board (?board_id, access checked by orgs), else of every board
+    /// the caller may read (an agent: its own board).
+    /// </summary>
+    private static async Task StreamAgentsAsync(HttpContext http, Guid? board_id)
+    {
+        if (board_id is { } board)
+        {
+            await StreamBoardAsync(http, board, SseTopics.Agents);
+            return;
+        }
+        var principal = http.GetPrincipal();
+        var hub = http.RequestServices.GetRequiredService<SseHub>();
+        using var subscription = hub.Subscribe(
+            e => e.Topic == SseTopics.Agents && e.OrganizationId == principal.OrganizationId && (principal.IsOrgAdmin || principal.CanReadBoard(e.ScopeId)),
+            LastEventId(http.Request));
+        await WriteStreamAsync(http, subscription, http.RequestAborted);
     }
 
     private static Task StreamBoardAsync(HttpContext http, Guid boardId, string topic) =>

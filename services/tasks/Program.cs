@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.DataProtection;
 using MissionControl.Tasks.Apis;
 using MissionControl.Tasks.Consumers;
 using MissionControl.Tasks.Data;
@@ -19,6 +18,7 @@ builder.AddMissionControlService<TasksDbContext, SqliteTasksDbContext, PostgresT
     bus.AddConsumer<AgentCreatedConsumer>();
     bus.AddConsumer<AgentUpdatedConsumer>();
     bus.AddConsumer<AgentDeletedConsumer>();
+    bus.AddConsumer<AgentMessageReceivedConsumer>();
     bus.AddConsumer<OrganizationDeletedConsumer>();
 });
 builder.Services.AddMemoryCache();
@@ -37,9 +37,7 @@ builder.Services.AddScoped<GroupAccess>();
 builder.Services.AddScoped<MemoryWriter>();
 builder.Services.Configure<TasksOptions>(builder.Configuration.GetSection("Tasks"));
 builder.Services.AddScoped<WebhookSecrets>();
-builder.Services.AddDataProtection()
-    .SetApplicationName("mission-control-tasks")
-    .PersistKeysToFileSystem(new DirectoryInfo(WebhookSecrets.KeysPath(builder.Configuration, builder.Environment)));
+builder.AddSecretsAtRest("tasks");
 
 var app = await builder.BuildMissionControlServiceAsync<TasksDbContext>();
 app.MapTasksApi();

@@ -89,6 +89,39 @@ public abstract class CopiesTests(BrokerFixture broker) : TasksServiceTest(broke
     }
 
     [Fact]
+    public async Task An_agents_reply_from_its_gateway_session_becomes_its_comment_on_the_task()
+    {
+        var board = await BoardAsync();
+        var other = await BoardAsync();
+        var agent = await AgentAsync(board, "Ada");
+        var stranger = await AgentAsync(other, "Stranger");
+        var task = Id(await CreateTaskAsync(board, new { title = "Answer me", assigned_agent_id = agent }));
+        AgentMessageReceived Reply(Guid? agentId, string state, string text) => new()
+        {
+            OrganizationId = Org, GatewayId = Guid.NewGuid(), AgentId = agentId, BoardId = board, TaskId = task, SessionKey = $"agent:mc-{agentId}:main",
+            RunId = Guid.NewGuid().ToString(), State = state, Text = text, OccurredAt = DateTimeOffset.UtcNow,
+        };
+
+        // Not a finished turn, or not the board's agent: nothing is written.
+        await Bus.PublishAsync(Reply(agent, "error", "boom"));
+        await Bus.PublishAsync(Reply(stranger, "final", "I am not on this board"));
+        var reply = Reply(agent, "final", "Done: the plan is in the doc.");
+        var messageId = Guid.NewGuid();
+        await Bus.PublishAsync(reply, messageId);
+        await Bus.PublishAsync(reply, messageId); // a redelivery adds nothing
+
+        var (_, added) = await Bus.WaitForAsync<TaskCommentAdded>(e => e.Comment.TaskId == task);
+        Assert.Equal(agent, added.Comment.AgentId);
+        Assert.Equal("Ada", added.Comment.AuthorName);
+        Assert.Equal("Done: the plan is in the doc.", added.Comment.Message);
+        var comments = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks/{task}/comments");
+        var items = comments.GetProperty("items").EnumerateArray().ToList();
+        Assert.DoesNotContain(items, c => c.GetProperty("message").GetString() is "boom" or "I am not on this board");
+        await Task.Delay(300);
+        Assert.Equal(1, await QueryAsync(db => db.TaskComments.CountAsync(c => c.TaskId == task && c.AgentId == agent)));
+    }
+
+    [Fact]
     public async Task Deleting_a_tag_or_a_custom_field_takes_it_off_the_tasks()
     {
         var board = await BoardAsync();

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using MissionControl.Contracts.Agents;
+using MissionControl.InternalAuth;
 using MissionControl.Messaging;
 using MissionControl.Tasks.Data;
 using MissionControl.Tasks.Domain;
@@ -98,5 +99,32 @@ internal static class AgentUpsert
         agent.CreatedAt = state.CreatedAt.UtcDateTime;
         agent.UpdatedAt = state.UpdatedAt.UtcDateTime;
         CopyCache.EvictAgents(cache, state.BoardId);
+    }
+}
+
+/// <summary>
+/// An agent's reply to a message about a task (from its gateway session) becomes the agent's comment on
+/// the task, so people see it in the thread and on the stream. Only finished turns, only on the agent's
+/// own board.
+/// </summary>
+public sealed class AgentMessageReceivedConsumer(TasksDbContext db, DatabaseWriteGate writes, CommentWriter comments, TimeProvider time)
+    : IdempotentConsumer<AgentMessageReceived, TasksDbContext>(db, writes)
+{
+    protected override async Task Handle(AgentMessageReceived message, CancellationToken ct)
+    {
+        if (message.State != "final" || message.TaskId is not { } taskId || message.AgentId is not { } agentId || string.IsNullOrWhiteSpace(message.Text)) return;
+        var task = await Db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId && t.OrganizationId == message.OrganizationId, ct);
+        var agent = await Db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.Id == agentId && a.OrganizationId == message.OrganizationId, ct);
+        if (task is null || agent is null || agent.BoardId != task.BoardId) return;
+        var board = await Db.Boards.AsNoTracking().FirstOrDefaultAsync(b => b.Id == task.BoardId, ct);
+        if (board is null) return;
+        var author = new McPrincipal
+        {
+            Kind = PrincipalKind.Agent, Subject = agentId.ToString(), OrganizationId = message.OrganizationId, Name = agent.Name, AgentBoardId = agent.BoardId,
+            Role = agent.IsBoardLead ? AgentRoles.Lead : AgentRoles.Worker,
+        };
+        var text = message.Text.Trim();
+        if (text.Length > TaskInput.MaxComment) text = text[..(TaskInput.MaxComment - 1)] + "…";
+        await comments.AddAsync(board, task, author, text, notifyAssignee: false, time.GetUtcNow().UtcDateTime, ct);
     }
 }
