@@ -52,13 +52,14 @@ public sealed class Provisioning(AgentsDbContext db, AgentClock clock, IConfigur
         agent.ProvisionAttempts++;
         agent.ProvisionRetryAt = null;
         agent.ProvisionDeadlineAt = now + clock.Options.ProvisionTimeout;
-        var gateway = agent.GatewayId is { } g ? await db.Gateways.AsNoTracking().FirstOrDefaultAsync(x => x.Id == g, ct) : null;
+        // Find, not a query: a gateway copy added in this same unit (GatewayCreated) is not saved yet.
+        var gateway = agent.GatewayId is { } g ? await db.Gateways.FindAsync([g], ct) : null;
         if (gateway is null)
         {
             Fail(agent, "gateway_unknown: the agent's gateway is not known to Mission Control");
             return;
         }
-        var board = agent.BoardId is { } b ? await db.Boards.AsNoTracking().FirstOrDefaultAsync(x => x.Id == b, ct) : null;
+        var board = agent.BoardId is { } b ? await db.Boards.FindAsync([b], ct) : null;
         agent.GatewayAgentId ??= AgentIdentities.GatewayAgentId(agent.Id, agent.BoardId, gateway.Id, agent.IsBoardLead, agent.IsGatewayMain);
         var update = agent.ProvisionAction == ProvisionActions.Update;
         db.AddIntegrationEvent(new AgentProvisioningRequested
