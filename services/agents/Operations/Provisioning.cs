@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using MissionControl.Agents.Data;
 using MissionControl.Agents.Domain;
 using MissionControl.Agents.Templates;
