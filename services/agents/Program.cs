@@ -1,11 +1,47 @@
+using MissionControl.Agents;
+using MissionControl.Agents.Apis;
+using MissionControl.Agents.Consumers;
 using MissionControl.Agents.Data;
+using MissionControl.Agents.Operations;
+using MissionControl.InternalAuth;
 
-// agents: agents, hashed agent tokens, heartbeats, lifecycle, board lead and gateway-main roles.
-// The platform is in place (auth, database, outbox, bus, health); its API arrives with its features.
+// agents: agents on OpenClaw gateways — their lifecycle, provisioning conversation with the gateway-bridge, token hashes, heartbeats and templates.
 var builder = WebApplication.CreateBuilder(args);
-builder.AddMissionControlService<AgentsDbContext, SqliteAgentsDbContext, PostgresAgentsDbContext>("agents");
+builder.AddMissionControlService<AgentsDbContext, SqliteAgentsDbContext, PostgresAgentsDbContext>("agents", bus =>
+{
+    bus.AddConsumer<BoardCreatedConsumer>();
+    bus.AddConsumer<BoardUpdatedConsumer>();
+    bus.AddConsumer<BoardDeletedConsumer>();
+    bus.AddConsumer<GatewayCreatedConsumer>();
+    bus.AddConsumer<GatewayUpdatedConsumer>();
+    bus.AddConsumer<GatewayDeletedConsumer>();
+    bus.AddConsumer<AgentProvisionedConsumer>();
+    bus.AddConsumer<AgentProvisioningFailedConsumer>();
+    bus.AddConsumer<OrganizationDeletedConsumer>();
+});
+builder.Services.Configure<AgentsOptions>(builder.Configuration.GetSection("Agents"));
+builder.Services.AddSingleton<AgentClock>();
+builder.Services.AddSingleton<Presence>();
+builder.Services.AddScoped<Provisioning>();
+builder.Services.AddScoped<AgentReads>();
+builder.Services.AddScoped<AgentCreation>();
+builder.Services.AddScoped<AgentChanges>();
+builder.Services.AddScoped<GatewayAgents>();
+builder.Services.AddSingleton<ProvisionSweeper>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<ProvisionSweeper>());
 
 var app = await builder.BuildMissionControlServiceAsync<AgentsDbContext>();
+// Any authenticated agent request counts as presence (heartbeats record it themselves).
+app.Use(async (http, next) =>
+{
+    if (http.Features.Get<McPrincipal>()?.AgentId is { } agentId && !http.Request.Path.Value!.EndsWith("/heartbeat", StringComparison.Ordinal))
+        await http.RequestServices.GetRequiredService<Presence>().TouchAsync(agentId, http.RequestAborted);
+    await next(http);
+});
+app.MapAgentsApi();
+app.MapAgentApi();
+app.MapGatewaysApi();
+app.MapInternalApi();
 app.Run();
 
 public partial class Program;

@@ -22,6 +22,282 @@ namespace MissionControl.Agents.Data.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("MissionControl.Agents.Data.Agent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("GatewayAgentId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("gateway_agent_id");
+
+                    b.Property<Guid?>("GatewayId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<string>("HeartbeatConfig")
+                        .HasColumnType("text")
+                        .HasColumnName("heartbeat_config");
+
+                    b.Property<string>("IdentityProfile")
+                        .HasColumnType("text")
+                        .HasColumnName("identity_profile");
+
+                    b.Property<string>("IdentityTemplate")
+                        .HasColumnType("text")
+                        .HasColumnName("identity_template");
+
+                    b.Property<bool>("IsBoardLead")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_board_lead");
+
+                    b.Property<bool>("IsGatewayMain")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_gateway_main");
+
+                    b.Property<string>("LastProvisionError")
+                        .HasColumnType("text")
+                        .HasColumnName("last_provision_error");
+
+                    b.Property<DateTime?>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTime?>("PresenceExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("presence_expires_at");
+
+                    b.Property<string>("ProvisionAction")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("provision_action");
+
+                    b.Property<int>("ProvisionAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("provision_attempts");
+
+                    b.Property<DateTime?>("ProvisionDeadlineAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("provision_deadline_at");
+
+                    b.Property<long>("ProvisionGeneration")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("provision_generation");
+
+                    b.Property<bool>("ProvisionIssueToken")
+                        .HasColumnType("boolean")
+                        .HasColumnName("provision_issue_token");
+
+                    b.Property<DateTime?>("ProvisionRetryAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("provision_retry_at");
+
+                    b.Property<bool>("ProvisionWake")
+                        .HasColumnType("boolean")
+                        .HasColumnName("provision_wake");
+
+                    b.Property<string>("PublishedStatus")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("published_status");
+
+                    b.Property<string>("SessionKey")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("session_key");
+
+                    b.Property<string>("SoulTemplate")
+                        .HasColumnType("text")
+                        .HasColumnName("soul_template");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("token_hash");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("WorkspacePath")
+                        .HasColumnType("text")
+                        .HasColumnName("workspace_path");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agents");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_agents_board_id");
+
+                    b.HasIndex("GatewayId")
+                        .HasDatabaseName("ix_agents_gateway_id");
+
+                    b.HasIndex("PresenceExpiresAt")
+                        .HasDatabaseName("ix_agents_presence_expires_at");
+
+                    b.HasIndex("Status")
+                        .HasDatabaseName("ix_agents_status");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_agents_token_hash");
+
+                    b.HasIndex("OrganizationId", "BoardId")
+                        .HasDatabaseName("ix_agents_organization_id_board_id");
+
+                    b.ToTable("agents", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Agents.Data.BoardCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("BlockStatusChangesWithPendingApproval")
+                        .HasColumnType("boolean")
+                        .HasColumnName("block_status_changes_with_pending_approval");
+
+                    b.Property<string>("BoardType")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("board_type");
+
+                    b.Property<bool>("CommentRequiredForReview")
+                        .HasColumnType("boolean")
+                        .HasColumnName("comment_required_for_review");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<Guid?>("GatewayId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<bool>("GoalConfirmed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("goal_confirmed");
+
+                    b.Property<int>("MaxAgents")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_agents");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Objective")
+                        .HasColumnType("text")
+                        .HasColumnName("objective");
+
+                    b.Property<bool>("OnlyLeadCanChangeStatus")
+                        .HasColumnType("boolean")
+                        .HasColumnName("only_lead_can_change_status");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<bool>("RequireApprovalForDone")
+                        .HasColumnType("boolean")
+                        .HasColumnName("require_approval_for_done");
+
+                    b.Property<bool>("RequireReviewBeforeDone")
+                        .HasColumnType("boolean")
+                        .HasColumnName("require_review_before_done");
+
+                    b.Property<string>("SuccessMetrics")
+                        .HasColumnType("text")
+                        .HasColumnName("success_metrics");
+
+                    b.Property<DateTime?>("TargetDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("target_date");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_boards");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_boards_organization_id");
+
+                    b.ToTable("boards", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Agents.Data.GatewayCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("url");
+
+                    b.Property<string>("WorkspaceRoot")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("workspace_root");
+
+                    b.HasKey("Id")
+                        .HasName("pk_gateways");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_gateways_organization_id");
+
+                    b.ToTable("gateways", (string)null);
+                });
+
             modelBuilder.Entity("MissionControl.Messaging.InboxMessage", b =>
                 {
                     b.Property<Guid>("MessageId")

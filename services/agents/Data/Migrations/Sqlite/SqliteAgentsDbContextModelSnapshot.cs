@@ -17,6 +17,282 @@ namespace MissionControl.Agents.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("MissionControl.Agents.Data.Agent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("GatewayAgentId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gateway_agent_id");
+
+                    b.Property<Guid?>("GatewayId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<string>("HeartbeatConfig")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("heartbeat_config");
+
+                    b.Property<string>("IdentityProfile")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("identity_profile");
+
+                    b.Property<string>("IdentityTemplate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("identity_template");
+
+                    b.Property<bool>("IsBoardLead")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_board_lead");
+
+                    b.Property<bool>("IsGatewayMain")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_gateway_main");
+
+                    b.Property<string>("LastProvisionError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_provision_error");
+
+                    b.Property<DateTime?>("LastSeenAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTime?>("PresenceExpiresAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("presence_expires_at");
+
+                    b.Property<string>("ProvisionAction")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provision_action");
+
+                    b.Property<int>("ProvisionAttempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("provision_attempts");
+
+                    b.Property<DateTime?>("ProvisionDeadlineAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provision_deadline_at");
+
+                    b.Property<long>("ProvisionGeneration")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("provision_generation");
+
+                    b.Property<bool>("ProvisionIssueToken")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("provision_issue_token");
+
+                    b.Property<DateTime?>("ProvisionRetryAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provision_retry_at");
+
+                    b.Property<bool>("ProvisionWake")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("provision_wake");
+
+                    b.Property<string>("PublishedStatus")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("published_status");
+
+                    b.Property<string>("SessionKey")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("session_key");
+
+                    b.Property<string>("SoulTemplate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("soul_template");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("token_hash");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("WorkspacePath")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("workspace_path");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agents");
+
+                    b.HasIndex("BoardId")
+                        .HasDatabaseName("ix_agents_board_id");
+
+                    b.HasIndex("GatewayId")
+                        .HasDatabaseName("ix_agents_gateway_id");
+
+                    b.HasIndex("PresenceExpiresAt")
+                        .HasDatabaseName("ix_agents_presence_expires_at");
+
+                    b.HasIndex("Status")
+                        .HasDatabaseName("ix_agents_status");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_agents_token_hash");
+
+                    b.HasIndex("OrganizationId", "BoardId")
+                        .HasDatabaseName("ix_agents_organization_id_board_id");
+
+                    b.ToTable("agents", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Agents.Data.BoardCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("BlockStatusChangesWithPendingApproval")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("block_status_changes_with_pending_approval");
+
+                    b.Property<string>("BoardType")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_type");
+
+                    b.Property<bool>("CommentRequiredForReview")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("comment_required_for_review");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<Guid?>("GatewayId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<bool>("GoalConfirmed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("goal_confirmed");
+
+                    b.Property<int>("MaxAgents")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_agents");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Objective")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("objective");
+
+                    b.Property<bool>("OnlyLeadCanChangeStatus")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("only_lead_can_change_status");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<bool>("RequireApprovalForDone")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("require_approval_for_done");
+
+                    b.Property<bool>("RequireReviewBeforeDone")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("require_review_before_done");
+
+                    b.Property<string>("SuccessMetrics")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("success_metrics");
+
+                    b.Property<DateTime?>("TargetDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_date");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_boards");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_boards_organization_id");
+
+                    b.ToTable("boards", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Agents.Data.GatewayCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("url");
+
+                    b.Property<string>("WorkspaceRoot")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("workspace_root");
+
+                    b.HasKey("Id")
+                        .HasName("pk_gateways");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_gateways_organization_id");
+
+                    b.ToTable("gateways", (string)null);
+                });
+
             modelBuilder.Entity("MissionControl.Messaging.InboxMessage", b =>
                 {
                     b.Property<Guid>("MessageId")

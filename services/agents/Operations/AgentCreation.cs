@@ -1,0 +1,61 @@
+using Microsoft.EntityFrameworkCore;
+using MissionControl.Agents.Apis;
+using MissionControl.Agents.Data;
+using MissionControl.Agents.Domain;
+using MissionControl.Messaging;
+
+namespace MissionControl.Agents.Operations;
+
+/// <summary>
+/// Creates a board agent (by an org admin, or by the board's lead) and starts its provisioning run;
+/// the bridge's answer arrives later on the bus, so the answer is 201 with status provisioning.
+/// </summary>
+public sealed class AgentCreation(AgentsDbContext db, DatabaseWriteGate gate, Provisioning provisioning, AgentReads reads, AgentClock clock)
+{
+    public async Task<IResult> CreateAsync(BoardCopy board, AgentCreateRequest body, bool byLead, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (AgentRules.CheckName(body.Name) is { } nameError) errors["name"] = [nameError];
+        if (!AgentInput.TryObject(body.HeartbeatConfig, out var heartbeatConfig)) errors["heartbeat_config"] = ["must be an object"];
+        if (!AgentInput.TryProfile(body.IdentityProfile, out var profile)) errors["identity_profile"] = ["must be an object"];
+        if (AgentInput.CheckTemplate(body.IdentityTemplate) is { } e1) errors["identity_template"] = [e1];
+        if (AgentInput.CheckTemplate(body.SoulTemplate) is { } e2) errors["soul_template"] = [e2];
+        if (errors.Count > 0) return ApiProblems.Validation(errors);
+        var lead = body.IsBoardLead == true;
+        if (byLead && lead) return ApiProblems.Forbidden("A lead cannot create another lead.", AgentCodes.LeadOnly);
+        if (board.GatewayId is not { } gatewayId)
+            return ApiProblems.Unprocessable("The board has no gateway to run agents on.", AgentCodes.BoardHasNoGateway);
+
+        var name = body.Name!.Trim();
+        var now = clock.Now;
+        await using var unit = await WriteUnit.BeginAsync(db, gate, ct);
+        var gateway = await unit.LockGatewayAsync(gatewayId, ct);
+        if (gateway is null || gateway.OrganizationId != board.OrganizationId)
+            return ApiProblems.Unprocessable("The board's gateway is not known to Mission Control.", AgentCodes.GatewayUnknown);
+
+        var existing = await db.Agents.AsNoTracking()
+            .Where(a => a.BoardId == board.Id || a.GatewayId == gatewayId)
+            .Select(a => new ExistingAgent(a.Id, a.BoardId, a.Name, a.IsBoardLead)).ToListAsync(ct);
+        if (AgentRules.NameTaken(name, existing))
+            return ApiProblems.Conflict($"An agent named \"{name}\" already exists on this board or gateway.", AgentCodes.NameTaken);
+        var boardAgents = existing.Where(a => a.BoardId == board.Id).ToList();
+        if (byLead && AgentRules.CapReached(board.MaxAgents, boardAgents))
+            return ApiProblems.Conflict(AgentRules.CapMessage(board.MaxAgents), AgentCodes.MaxAgentsReached);
+        if (lead && boardAgents.Any(a => a.IsBoardLead))
+            return ApiProblems.Conflict("The board already has a lead agent.", AgentCodes.LeadExists);
+
+        var agent = new Agent
+        {
+            Id = Guid.NewGuid(), OrganizationId = board.OrganizationId, BoardId = board.Id, GatewayId = gatewayId, Name = name,
+            Status = AgentStatus.Provisioning, HeartbeatConfig = heartbeatConfig ?? AgentStatus.DefaultHeartbeatConfig, IdentityProfile = profile,
+            IdentityTemplate = NullIfBlank(body.IdentityTemplate), SoulTemplate = NullIfBlank(body.SoulTemplate), IsBoardLead = lead,
+            CreatedAt = now, UpdatedAt = now,
+        };
+        db.Agents.Add(agent);
+        await provisioning.StartRunAsync(agent, ProvisionActions.Provision, issueToken: true, wake: true, [], now, ct, created: true);
+        await unit.CommitAsync(ct);
+        return Results.Created($"/api/v1/agents/{agent.Id}", reads.Read(agent, now));
+    }
+
+    public static string? NullIfBlank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+}
