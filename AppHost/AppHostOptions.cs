@@ -12,6 +12,8 @@ internal sealed record AppHostOptions
           --debug         run the Debug build (default: Release, which is what the figures are for)
           --postgres      PostgreSQL per service instead of SQLite (or MC_POSTGRES=1)
           --redis         start Redis and pass ConnectionStrings__redis (or MC_REDIS=1)
+          --openclaw      also start a real OpenClaw gateway on loopback (installed once into
+                          ~/.cache/mission-control) and print its URL, token and how to register it
           --port <n>      edge port (or MC_EDGE_PORT; default 4000)
           --verbose, -v   also print every process's log lines on the console
           --help, -h      this text
@@ -25,6 +27,7 @@ internal sealed record AppHostOptions
     public string Configuration { get; init; } = "Release";
     public bool Postgres { get; init; }
     public bool Redis { get; init; }
+    public bool OpenClaw { get; init; }
     public int EdgePort { get; init; } = 4000;
     public bool Verbose { get; init; }
 
@@ -36,6 +39,7 @@ internal sealed record AppHostOptions
         {
             Postgres = IsOn("MC_POSTGRES"),
             Redis = IsOn("MC_REDIS"),
+            OpenClaw = IsOn("MC_OPENCLAW"),
         };
         if (Environment.GetEnvironmentVariable("MC_EDGE_PORT") is { Length: > 0 } envPort)
         {
@@ -55,6 +59,7 @@ internal sealed record AppHostOptions
                 case "--debug": options = options with { Configuration = "Debug" }; break;
                 case "--postgres": options = options with { Postgres = true }; break;
                 case "--redis": options = options with { Redis = true }; break;
+                case "--openclaw": options = options with { OpenClaw = true }; break;
                 case "--verbose" or "-v": options = options with { Verbose = true }; break;
                 case "--help" or "-h" or "-?": error = ""; return null;
                 case "--port" when i + 1 < args.Length && TryPort(args[i + 1], out var port):

@@ -108,6 +108,8 @@ internal sealed class LaunchConfiguration
         if (!isEdge)
         {
             env["ASPNETCORE_FORWARDEDHEADERS_ENABLED"] = "true";
+            // Where agents reach Mission Control (written into their workspace files).
+            env["MissionControl__PublicUrl"] = Get("MissionControl__PublicUrl") ?? $"http://localhost:{PortOf(Edge)}";
         }
         if (project.ConnectionName is not null)
         {

@@ -1,11 +1,35 @@
+using MissionControl.GatewayBridge.Apis;
+using MissionControl.GatewayBridge.Connections;
+using MissionControl.GatewayBridge.Consumers;
 using MissionControl.GatewayBridge.Data;
 
-// gateway-bridge: gateways (encrypted tokens), live WebSocket sessions to OpenClaw, provisioning and dispatch.
-// The platform is in place (auth, database, outbox, bus, health); its API arrives with its features.
+// gateway-bridge: OpenClaw gateways (tokens encrypted at rest), one live WebSocket per gateway, agent
+// provisioning runs, and messages into agents' sessions (their replies come back as events).
 var builder = WebApplication.CreateBuilder(args);
-builder.AddMissionControlService<GatewayBridgeDbContext, SqliteGatewayBridgeDbContext, PostgresGatewayBridgeDbContext>("gateway-bridge");
+builder.AddMissionControlService<GatewayBridgeDbContext, SqliteGatewayBridgeDbContext, PostgresGatewayBridgeDbContext>("gateway-bridge", bus =>
+{
+    bus.AddConsumer<AgentCreatedConsumer>();
+    bus.AddConsumer<AgentUpdatedConsumer>();
+    bus.AddConsumer<AgentDeletedConsumer>();
+    bus.AddConsumer<BoardCreatedConsumer>();
+    bus.AddConsumer<BoardUpdatedConsumer>();
+    bus.AddConsumer<BoardDeletedConsumer>();
+    bus.AddConsumer<AgentProvisioningConsumer>();
+    bus.AddConsumer<AgentDeprovisionConsumer>();
+    bus.AddConsumer<AgentNotificationConsumer>();
+    bus.AddConsumer<OnboardingMessageConsumer>();
+});
+builder.AddSecretsAtRest("gateway-bridge");
+builder.Services.Configure<BridgeOptions>(builder.Configuration.GetSection("GatewayBridge"));
+builder.Services.AddSingleton<GatewayCredentials>();
+builder.Services.AddSingleton<GatewayEventSink>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayEventSink>());
+builder.Services.AddSingleton<GatewayConnections>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayConnections>());
 
 var app = await builder.BuildMissionControlServiceAsync<GatewayBridgeDbContext>();
+app.MapGatewaysApi();
+app.MapGatewaySessionsApi();
 app.Run();
 
 public partial class Program;

@@ -22,6 +22,254 @@ namespace MissionControl.GatewayBridge.Data.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("MissionControl.GatewayBridge.Data.AgentCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.Property<Guid?>("GatewayId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<bool>("IsGatewayMain")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_gateway_main");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<long>("ProvisionGeneration")
+                        .HasColumnType("bigint")
+                        .HasColumnName("provision_generation");
+
+                    b.Property<string>("SessionKey")
+                        .HasColumnType("text")
+                        .HasColumnName("session_key");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agent_copies");
+
+                    b.HasIndex("GatewayId")
+                        .HasDatabaseName("ix_agent_copies_gateway_id");
+
+                    b.HasIndex("SessionKey")
+                        .HasDatabaseName("ix_agent_copies_session_key");
+
+                    b.ToTable("agent_copies", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.GatewayBridge.Data.BoardCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("GatewayId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_copies");
+
+                    b.ToTable("board_copies", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.GatewayBridge.Data.Dispatch", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
+                    b.Property<Guid?>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.Property<bool>("Deliver")
+                        .HasColumnType("boolean")
+                        .HasColumnName("deliver");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<Guid>("GatewayId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("message");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTime?>("RepliedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("replied_at");
+
+                    b.Property<DateTime>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("SessionKey")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("session_key");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("state");
+
+                    b.Property<Guid?>("TaskId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("task_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_dispatches");
+
+                    b.HasIndex("GatewayId", "State", "SentAt")
+                        .HasDatabaseName("ix_dispatches_gateway_id_state_sent_at");
+
+                    b.ToTable("dispatches", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.GatewayBridge.Data.Gateway", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("AllowInsecureTls")
+                        .HasColumnType("boolean")
+                        .HasColumnName("allow_insecure_tls");
+
+                    b.Property<DateTime?>("ConnectionChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("connection_changed_at");
+
+                    b.Property<string>("ConnectionState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("connection_state");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DeviceTokenProtected")
+                        .HasColumnType("text")
+                        .HasColumnName("device_token_protected");
+
+                    b.Property<bool>("DisableDevicePairing")
+                        .HasColumnType("boolean")
+                        .HasColumnName("disable_device_pairing");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("text")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("LastErrorCode")
+                        .HasColumnType("text")
+                        .HasColumnName("last_error_code");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("ServerVersion")
+                        .HasColumnType("text")
+                        .HasColumnName("server_version");
+
+                    b.Property<string>("TokenProtected")
+                        .HasColumnType("text")
+                        .HasColumnName("token_protected");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("url");
+
+                    b.Property<string>("WorkspaceRoot")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("workspace_root");
+
+                    b.HasKey("Id")
+                        .HasName("pk_gateways");
+
+                    b.HasIndex("OrganizationId", "CreatedAt")
+                        .HasDatabaseName("ix_gateways_organization_id_created_at");
+
+                    b.ToTable("gateways", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.GatewayBridge.Data.GatewayLease", b =>
+                {
+                    b.Property<Guid>("GatewayId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("owner");
+
+                    b.HasKey("GatewayId")
+                        .HasName("pk_gateway_leases");
+
+                    b.ToTable("gateway_leases", (string)null);
+                });
+
             modelBuilder.Entity("MissionControl.Messaging.InboxMessage", b =>
                 {
                     b.Property<Guid>("MessageId")

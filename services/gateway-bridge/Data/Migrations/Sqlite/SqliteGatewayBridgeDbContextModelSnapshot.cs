@@ -17,6 +17,254 @@ namespace MissionControl.GatewayBridge.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("MissionControl.GatewayBridge.Data.AgentCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<Guid?>("GatewayId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<bool>("IsGatewayMain")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_gateway_main");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<long>("ProvisionGeneration")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("provision_generation");
+
+                    b.Property<string>("SessionKey")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("session_key");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agent_copies");
+
+                    b.HasIndex("GatewayId")
+                        .HasDatabaseName("ix_agent_copies_gateway_id");
+
+                    b.HasIndex("SessionKey")
+                        .HasDatabaseName("ix_agent_copies_session_key");
+
+                    b.ToTable("agent_copies", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.GatewayBridge.Data.BoardCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("GatewayId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_copies");
+
+                    b.ToTable("board_copies", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.GatewayBridge.Data.Dispatch", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agent_id");
+
+                    b.Property<Guid?>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<bool>("Deliver")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deliver");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<Guid>("GatewayId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("message");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTime?>("RepliedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("replied_at");
+
+                    b.Property<DateTime>("SentAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("SessionKey")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("session_key");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state");
+
+                    b.Property<Guid?>("TaskId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("task_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_dispatches");
+
+                    b.HasIndex("GatewayId", "State", "SentAt")
+                        .HasDatabaseName("ix_dispatches_gateway_id_state_sent_at");
+
+                    b.ToTable("dispatches", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.GatewayBridge.Data.Gateway", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("AllowInsecureTls")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("allow_insecure_tls");
+
+                    b.Property<DateTime?>("ConnectionChangedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("connection_changed_at");
+
+                    b.Property<string>("ConnectionState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("connection_state");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DeviceTokenProtected")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("device_token_protected");
+
+                    b.Property<bool>("DisableDevicePairing")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("disable_device_pairing");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("LastErrorCode")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error_code");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("ServerVersion")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("server_version");
+
+                    b.Property<string>("TokenProtected")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("token_protected");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("url");
+
+                    b.Property<string>("WorkspaceRoot")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("workspace_root");
+
+                    b.HasKey("Id")
+                        .HasName("pk_gateways");
+
+                    b.HasIndex("OrganizationId", "CreatedAt")
+                        .HasDatabaseName("ix_gateways_organization_id_created_at");
+
+                    b.ToTable("gateways", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.GatewayBridge.Data.GatewayLease", b =>
+                {
+                    b.Property<Guid>("GatewayId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner");
+
+                    b.HasKey("GatewayId")
+                        .HasName("pk_gateway_leases");
+
+                    b.ToTable("gateway_leases", (string)null);
+                });
+
             modelBuilder.Entity("MissionControl.Messaging.InboxMessage", b =>
                 {
                     b.Property<Guid>("MessageId")
