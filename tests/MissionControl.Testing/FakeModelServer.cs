@@ -47,12 +47,28 @@ public sealed class FakeModelServer : IAsyncDisposable
     /// <summary>Raised after a request has been answered.</summary>
     public event Action<FakeModelRequest>? RequestCompleted;
 
-    /// <summary>The deterministic answer to a user message.</summary>
-    public static string ReplyFor(string? lastUserMessage)
+    private const string InternalContextMarker = "<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>";
+
+    /// <summary>
+    /// The deterministic answer to a user message: <c>"Ack: "</c> and the first 80 characters of what the
+    /// user wrote. OpenClaw wraps that text as <c>[Mon 2026-11-30 04:13 UTC] text</c> followed by a blank
+    /// line and <c>Runtime: …</c>; the envelope is left out, so the reply to "hello" is "Ack: hello".
+    /// </summary>
+    public static string ReplyFor(string? lastUserMessage) => "Ack: " + Truncate(UserText(lastUserMessage), 80);
+
+    /// <summary>What the user wrote, without OpenClaw's timestamp prefix and runtime trailer.</summary>
+    public static string UserText(string? message)
     {
-        var text = (lastUserMessage ?? "").Trim();
-        return "Ack: " + (text.Length > 80 ? text[..80] : text);
+        var text = (message ?? "").Trim();
+        if (text.StartsWith('[') && text.IndexOf("] ", StringComparison.Ordinal) is > 0 and var close)
+        {
+            text = text[(close + 2)..];
+        }
+        var trailer = text.IndexOf("\n\nRuntime: ", StringComparison.Ordinal);
+        return (trailer >= 0 ? text[..trailer] : text).Trim();
     }
+
+    private static string Truncate(string text, int length) => text.Length > length ? text[..length] : text;
 
     public static async Task<FakeModelServer> StartAsync(CancellationToken cancellationToken = default)
     {
@@ -79,7 +95,11 @@ public sealed class FakeModelServer : IAsyncDisposable
             messages.LastOrDefault(x => roles.Contains(x.TryGetProperty("role", out var r) ? r.GetString() : null)) is { ValueKind: JsonValueKind.Object } found
                 ? ContentText(found) : null;
         var system = Last("system", "developer");
-        var user = Last("user");
+        // OpenClaw sends the operator's message, then a user-role block of its own internal context.
+        var user = messages
+            .Where(x => x.TryGetProperty("role", out var r) && r.GetString() == "user")
+            .Select(ContentText)
+            .LastOrDefault(text => text is not null && !text.StartsWith(InternalContextMarker, StringComparison.Ordinal));
         var model = body.TryGetProperty("model", out var mm) ? mm.GetString() : null;
         var stream = body.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
         var reply = ReplyFor(user);

@@ -147,7 +147,8 @@ public static partial class AgentProvisioner
 
     /// <summary>
     /// Removes the agent with its files (moved to the gateway host's trash) and, when the gateway allows
-    /// it, its session. An agent or session that does not exist is a success: the delete is being repeated.
+    /// it, its session, and waits (up to <see cref="VisibilityTimeout"/>) until agents.list no longer shows
+    /// it. An agent or session that does not exist is a success: the delete is being repeated.
     /// </summary>
     public static async Task DeleteAsync(IGatewayRpc rpc, string gatewayAgentId, string sessionKey, CancellationToken ct)
     {
@@ -166,7 +167,22 @@ public static partial class AgentProvisioner
         }
         catch (GatewayException e) when (IsNotFound(e))
         {
+            return;
         }
+        // Like create, delete answers before the config reload: wait until the agent is really gone,
+        // so that what follows (a new agent with the same id, a listing) sees the gateway as it will be.
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < VisibilityTimeout && await IsListedAsync(rpc, gatewayAgentId, ct))
+        {
+            await Task.Delay(50, ct);
+        }
+    }
+
+    private static async Task<bool> IsListedAsync(IGatewayRpc rpc, string agentId, CancellationToken ct)
+    {
+        var list = await rpc.RequestAsync("agents.list", null, ct);
+        return list.TryGetProperty("agents", out var agents) && agents.ValueKind == JsonValueKind.Array
+            && agents.EnumerateArray().Any(a => a.TryGetProperty("id", out var id) && id.GetString() == agentId);
     }
 
     private sealed record FileState(string? Hash, string? Content);

@@ -24,9 +24,15 @@ public sealed record ChatEvent(string RunId, string SessionKey, string? AgentId,
     public bool IsTerminal => State is "final" or "aborted" or "error";
 }
 
-/// <summary>Token usage of a run (or of one model call within it).</summary>
+/// <summary>Token usage of a run.</summary>
 public sealed record ChatUsage(string RunId, string SessionKey, string? Model, long InputTokens, long OutputTokens)
 {
+    /// <summary>
+    /// From the live <c>agent</c> usage stream, which on 2026.9.6 carries only the run's output tokens so
+    /// far (InputTokens is 0 then); <see cref="GatewayChat.GetRunUsageAsync"/> has the full numbers.
+    /// </summary>
+    public bool IsPartial { get; init; }
+
     public string? Provider { get; init; }
     public string? AgentId { get; init; }
     public long? TotalTokens { get; init; }
@@ -80,8 +86,10 @@ public static class GatewayChat
     }
 
     /// <summary>
-    /// Usage from an <c>agent</c> event with <c>stream:"usage"</c>, or from a final <c>chat</c> event whose
-    /// message carries <c>usage</c>.
+    /// Usage from an <c>agent</c> event with <c>stream:"usage"</c> (2026.9.6 sends <c>data:{outputTokens}</c>
+    /// only, the run's total so far: the result is <see cref="ChatUsage.IsPartial"/>), or from a final
+    /// <c>chat</c> event whose message carries <c>usage</c> (not seen on 2026.9.6, where the full usage is
+    /// in chat.history: <see cref="GetRunUsageAsync"/>).
     /// </summary>
     public static bool TryParseUsage(GatewayEvent e, out ChatUsage usage)
     {
@@ -116,6 +124,7 @@ public static class GatewayChat
         }
         usage = new ChatUsage(runId, Str(p, "sessionKey") ?? "", Str(owner, "model") ?? Str(source, "model"), input ?? 0, output ?? 0)
         {
+            IsPartial = input is null,
             Provider = Str(owner, "provider") ?? Str(source, "provider"),
             AgentId = Str(p, "agentId"),
             TotalTokens = Long(source, "totalTokens", "total", "total_tokens"),
@@ -123,6 +132,41 @@ public static class GatewayChat
             CacheWriteTokens = Long(source, "cacheWrite", "cacheWriteTokens"),
         };
         return true;
+    }
+
+    /// <summary>
+    /// The full usage of a finished run, from the session transcript (<c>chat.history</c>): the sum over the
+    /// run's assistant messages of <c>usage {input, output, totalTokens, cacheRead, cacheWrite}</c>, with the
+    /// provider and model of the last one. Null when the transcript has no assistant message of that run
+    /// (yet, or any more among the last <paramref name="limit"/> messages).
+    /// </summary>
+    public static async Task<ChatUsage?> GetRunUsageAsync(IGatewayRpc rpc, string sessionKey, string runId, CancellationToken ct, int limit = 50)
+    {
+        var history = await rpc.RequestAsync("chat.history", new { sessionKey, limit }, ct);
+        if (!history.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+        ChatUsage? total = null;
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (Str(message, "role") != "assistant"
+                || !message.TryGetProperty("__openclaw", out var meta) || Str(meta, "runId") != runId
+                || !message.TryGetProperty("usage", out var u) || u.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+            var input = Long(u, "input", "inputTokens") ?? 0;
+            var output = Long(u, "output", "outputTokens") ?? 0;
+            total = new ChatUsage(runId, sessionKey, Str(message, "model"), (total?.InputTokens ?? 0) + input, (total?.OutputTokens ?? 0) + output)
+            {
+                Provider = Str(message, "provider"),
+                TotalTokens = (total?.TotalTokens ?? 0) + (Long(u, "totalTokens", "total") ?? input + output),
+                CacheReadTokens = (total?.CacheReadTokens ?? 0) + (Long(u, "cacheRead") ?? 0),
+                CacheWriteTokens = (total?.CacheWriteTokens ?? 0) + (Long(u, "cacheWrite") ?? 0),
+            };
+        }
+        return total;
     }
 
     /// <summary>The text parts of a message <c>{role, content:[{type:"text", text}]}</c> (or a plain string content).</summary>
