@@ -160,6 +160,7 @@ public static class GatewayChat
             var output = Long(u, "output", "outputTokens") ?? 0;
             total = new ChatUsage(runId, sessionKey, Str(message, "model"), (total?.InputTokens ?? 0) + input, (total?.OutputTokens ?? 0) + output)
             {
+                AgentId = sessionKey.Split(':') is ["agent", var agentId, ..] ? agentId : null,
                 Provider = Str(message, "provider"),
                 TotalTokens = (total?.TotalTokens ?? 0) + (Long(u, "totalTokens", "total") ?? input + output),
                 CacheReadTokens = (total?.CacheReadTokens ?? 0) + (Long(u, "cacheRead") ?? 0),

@@ -174,7 +174,8 @@ public sealed class GatewayClient : IGatewayRpc, IAsyncDisposable
         return hello;
     }
 
-    internal static GatewayHello ParseHello(JsonElement payload)
+    /// <summary>The useful fields of a <c>hello-ok</c> payload.</summary>
+    public static GatewayHello ParseHello(JsonElement payload)
     {
         static JsonElement Prop(JsonElement e, string name) =>
             e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) ? v : default;

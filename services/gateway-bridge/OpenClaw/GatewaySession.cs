@@ -32,6 +32,10 @@ public sealed class GatewaySession : IGatewayRpc, IAsyncDisposable
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan RestartBackoff = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan FailureBackoff = TimeSpan.FromSeconds(1);
+    // After a restart the gateway is expected back (in ~10 s): poll it at most every 2 s for a minute
+    // instead of letting the backoff grow past the moment it returns.
+    private static readonly TimeSpan RestartCap = TimeSpan.FromSeconds(2);
+    private const int RestartAttempts = 30;
 
     private readonly GatewayConnectOptions _options;
     private readonly ILogger _logger;
@@ -163,8 +167,11 @@ public sealed class GatewaySession : IGatewayRpc, IAsyncDisposable
     private static GatewayException Copy(GatewayException e, string message) =>
         new(e.Code, message, e.DetailCode, e.Retryable, e.RetryAfterMs, e.Details, e) { CloseCode = e.CloseCode };
 
-    /// <summary>Which handshake failures end the session (null: retry).</summary>
-    internal static GatewaySessionState? Classify(GatewayException e)
+    /// <summary>
+    /// The session state a failed connect leads to: AuthFailed or Incompatible (no reconnect), PairingRequired
+    /// (slow retries), or null for a transient failure (unreachable, timeout, UNAVAILABLE while starting).
+    /// </summary>
+    public static GatewaySessionState? Classify(GatewayException e)
     {
         if (e.Code is GatewayException.PairingRequired or "NOT_PAIRED" || e.DetailCode is "PAIRING_REQUIRED" or "NOT_PAIRED" or "DEVICE_IDENTITY_REQUIRED")
         {
@@ -192,6 +199,7 @@ public sealed class GatewaySession : IGatewayRpc, IAsyncDisposable
     {
         var attempt = 0;
         var backoffBase = FailureBackoff;
+        var restarting = false;
         TimeSpan? delay = null;
         while (!stop.IsCancellationRequested)
         {
@@ -238,13 +246,14 @@ public sealed class GatewaySession : IGatewayRpc, IAsyncDisposable
                 // UNAVAILABLE (and close 1013) while the gateway starts: it says when to come back.
                 delay = e.RetryAfterMs is { } ms && e.Retryable
                     ? Jitter(TimeSpan.FromMilliseconds(Math.Clamp(ms, 100, 5000)))
-                    : Backoff(backoffBase, attempt++);
+                    : Backoff(backoffBase, attempt++, restarting && attempt < RestartAttempts ? RestartCap : MaxBackoff);
                 _logger.LogWarning("Gateway {Url}: connection failed ({Code}: {Message}); retrying in {Delay}", _options.Url, e.Code, e.Message, delay);
                 SetState(GatewaySessionState.Disconnected, e);
                 continue;
             }
 
             attempt = 0;
+            restarting = false;
             client.EventReceived += OnClientEvent;
             lock (_gate)
             {
@@ -274,7 +283,8 @@ public sealed class GatewaySession : IGatewayRpc, IAsyncDisposable
                 break;
             }
 
-            backoffBase = close.IsServiceRestart ? RestartBackoff : FailureBackoff;
+            restarting = close.IsServiceRestart;
+            backoffBase = restarting ? RestartBackoff : FailureBackoff;
             delay = Backoff(backoffBase, attempt++);
             var error = new GatewayException(GatewayException.ConnectionClosed,
                 $"The gateway closed the connection ({close.CloseCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no close frame"}" +
@@ -326,9 +336,9 @@ public sealed class GatewaySession : IGatewayRpc, IAsyncDisposable
         }
     }
 
-    /// <summary><paramref name="baseDelay"/>·2^attempt, capped at 30 s, ±20 % jitter so many bridges do not reconnect in step.</summary>
-    internal static TimeSpan Backoff(TimeSpan baseDelay, int attempt) =>
-        Jitter(TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 16)))));
+    /// <summary><paramref name="baseDelay"/>·2^attempt, capped (30 s by default), ±20 % jitter so many bridges do not reconnect in step.</summary>
+    internal static TimeSpan Backoff(TimeSpan baseDelay, int attempt, TimeSpan? cap = null) =>
+        Jitter(TimeSpan.FromMilliseconds(Math.Min((cap ?? MaxBackoff).TotalMilliseconds, baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 16)))));
 
     private static TimeSpan Jitter(TimeSpan delay) => delay * (0.8 + Random.Shared.NextDouble() * 0.4);
 }
