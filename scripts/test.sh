@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, service tests (in-process, real broker, SQLite and PostgreSQL),
 # end-to-end tests through the edge (real processes, real broker) and the local-server tests.
-# Installs what the tests need first (RabbitMQ, Redis, PostgreSQL 15 from Debian) when it can.
+# Installs what the tests need first (RabbitMQ, Redis, PostgreSQL 15 from Debian; the OpenClaw gateway
+# from npm) when it can.
 # Usage: scripts/test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 command -v dotnet >/dev/null 2>&1 || { echo "The .NET 10 SDK is required: https://dot.net" >&2; exit 1; }
 scripts/install-prereqs.sh
+# The OpenClaw gateway for the gateway-bridge tests (Node 24 + openclaw from npm, cached per machine).
+scripts/install-openclaw.sh
 
 log=$(mktemp -t mc-test.XXXXXX)
 trap 'rm -f "$log"' EXIT

@@ -18,6 +18,10 @@ public sealed class LocalServerUnavailableException(string message) : Exception(
         "redis-server is not installed: run `apt-get install -y redis-server` " +
         "(or set ConnectionStrings__redis to an existing server, e.g. 127.0.0.1:6379)");
 
+    internal static LocalServerUnavailableException OpenClaw(string dir) => new(
+        $"The OpenClaw gateway is not installed in {dir}: run scripts/install-openclaw.sh " +
+        "(it installs Node 24 and openclaw from the npm registry once per machine; MC_OPENCLAW_DIR points at another install)");
+
     internal static LocalServerUnavailableException NotLinux() => new(
         "Local servers can only be started on Linux; point the connection strings at existing servers instead.");
 }

@@ -1,0 +1,4 @@
+global using Xunit;
+global using Xunit.Abstractions;
+global using MissionControl.Testing;
+global using MissionControl.GatewayBridge.OpenClaw;
