@@ -5,9 +5,12 @@ using Microsoft.Extensions.Logging;
 
 namespace MissionControl.GatewayBridge.Tests;
 
-/// <summary>One real gateway for every test class of this assembly (it takes ~10 s and ~1.5 GB to start).</summary>
+/// <summary>
+/// One real gateway for every test class of this assembly (it takes ~10 s and ~1.5 GB to start), and
+/// the real broker for the service tests.
+/// </summary>
 [CollectionDefinition(OpenClawGatewayFixture.Collection)]
-public sealed class GatewayCollection : ICollectionFixture<OpenClawGatewayFixture>;
+public sealed class GatewayCollection : ICollectionFixture<OpenClawGatewayFixture>, ICollectionFixture<BrokerFixture>;
 
 internal static class Gateway
 {

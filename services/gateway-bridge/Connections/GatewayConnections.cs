@@ -141,7 +141,7 @@ public sealed class GatewayConnections(
         var gatewayId = gateway.Id;
         var organizationId = gateway.OrganizationId;
         session.StateChanged += (state, error) => sink.StateChanged(organizationId, gatewayId, session, state, error);
-        session.EventReceived += e => sink.EventReceived(organizationId, gatewayId, e);
+        session.EventReceived += e => sink.EventReceived(organizationId, gatewayId, session, e);
         _owned[gateway.Id] = new Owned(session, fingerprint);
         _log.LogInformation("Holding the live connection to gateway {GatewayId} ({Url})", gateway.Id, gateway.Url);
         session.Start();

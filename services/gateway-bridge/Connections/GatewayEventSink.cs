@@ -20,17 +20,17 @@ public sealed class GatewayEventSink(IServiceScopeFactory scopes, GatewayCredent
     private abstract record Work(Guid OrganizationId, Guid GatewayId);
     private sealed record StateWork(Guid OrganizationId, Guid GatewayId, GatewaySession Session, GatewaySessionState State, GatewayException? Error)
         : Work(OrganizationId, GatewayId);
-    private sealed record EventWork(Guid OrganizationId, Guid GatewayId, GatewayEvent Event) : Work(OrganizationId, GatewayId);
+    private sealed record EventWork(Guid OrganizationId, Guid GatewayId, IGatewayRpc Session, ChatEvent Chat) : Work(OrganizationId, GatewayId);
 
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
 
     public void StateChanged(Guid organizationId, Guid gatewayId, GatewaySession session, GatewaySessionState state, GatewayException? error) =>
         _work.Writer.TryWrite(new StateWork(organizationId, gatewayId, session, state, error));
 
-    public void EventReceived(Guid organizationId, Guid gatewayId, GatewayEvent e)
+    public void EventReceived(Guid organizationId, Guid gatewayId, IGatewayRpc session, GatewayEvent e)
     {
-        // Only finished turns and usage matter here; deltas and ticks are dropped before queueing.
-        if (e.Name is "chat" or "agent") _work.Writer.TryWrite(new EventWork(organizationId, gatewayId, e));
+        // Only finished turns matter here; deltas, status and ticks are dropped before queueing.
+        if (GatewayChat.TryParse(e, out var chat) && chat.IsTerminal) _work.Writer.TryWrite(new EventWork(organizationId, gatewayId, session, chat));
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -96,40 +96,49 @@ public sealed class GatewayEventSink(IServiceScopeFactory scopes, GatewayCredent
         _ => "disconnected",
     };
 
+    /// <summary>
+    /// A finished turn: what the agent said (AgentMessageReceived; tasks turns a reply about a task into a
+    /// comment) and what it cost. The live events carry only partial usage, so the run's full usage is read
+    /// from the session transcript.
+    /// </summary>
     private async Task<bool> ApplyEventAsync(GatewayBridgeDbContext db, EventWork work, CancellationToken ct)
     {
+        var chat = work.Chat;
         var now = time.GetUtcNow();
-        if (GatewayChat.TryParse(work.Event, out var chat) && chat.State is "final" or "error" or "aborted")
+        var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.SessionKey == chat.SessionKey && a.GatewayId == work.GatewayId, ct);
+        var dispatch = Guid.TryParse(chat.RunId, out var runId) ? await db.Dispatches.FirstOrDefaultAsync(d => d.Id == runId, ct) : null;
+        if (dispatch is not null)
         {
-            var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.SessionKey == chat.SessionKey && a.GatewayId == work.GatewayId, ct);
-            var dispatch = Guid.TryParse(chat.RunId, out var runId) ? await db.Dispatches.FirstOrDefaultAsync(d => d.Id == runId, ct) : null;
-            if (dispatch is not null)
+            dispatch.State = chat.State == "final" ? "replied" : "failed";
+            dispatch.Error = chat.ErrorMessage;
+            dispatch.RepliedAt = now.UtcDateTime;
+        }
+        db.AddIntegrationEvent(new AgentMessageReceived
+        {
+            OrganizationId = work.OrganizationId, GatewayId = work.GatewayId, AgentId = agent?.Id ?? dispatch?.AgentId,
+            BoardId = agent?.BoardId ?? dispatch?.BoardId, TaskId = dispatch?.TaskId, SessionKey = chat.SessionKey, RunId = chat.RunId,
+            State = chat.State, Text = chat.Text, ErrorMessage = chat.ErrorMessage, OccurredAt = now,
+        });
+        if (chat.State == "final")
+        {
+            try
             {
-                dispatch.State = chat.State == "final" ? "replied" : "failed";
-                dispatch.Error = chat.ErrorMessage;
-                dispatch.RepliedAt = now.UtcDateTime;
+                if (await GatewayChat.GetRunUsageAsync(work.Session, chat.SessionKey, chat.RunId, ct) is { } usage)
+                {
+                    db.AddIntegrationEvent(new TokenUsageReported
+                    {
+                        OrganizationId = work.OrganizationId, GatewayId = work.GatewayId, AgentId = agent?.Id ?? dispatch?.AgentId,
+                        BoardId = agent?.BoardId ?? dispatch?.BoardId, TaskId = dispatch?.TaskId, Model = usage.Model ?? "unknown",
+                        InputTokens = usage.InputTokens, OutputTokens = usage.OutputTokens, Source = "gateway", RunId = chat.RunId, OccurredAt = now,
+                    });
+                }
             }
-            db.AddIntegrationEvent(new AgentMessageReceived
+            catch (GatewayException e)
             {
-                OrganizationId = work.OrganizationId, GatewayId = work.GatewayId, AgentId = agent?.Id ?? dispatch?.AgentId,
-                BoardId = agent?.BoardId ?? dispatch?.BoardId, TaskId = dispatch?.TaskId, SessionKey = chat.SessionKey, RunId = chat.RunId,
-                State = chat.State, Text = chat.Text, ErrorMessage = chat.ErrorMessage, OccurredAt = now,
-            });
-            return true;
+                log.LogInformation("Usage of run {RunId} not read: {Code} {Message}", chat.RunId, e.Code, e.Message);
+            }
         }
-        if (GatewayChat.TryParseUsage(work.Event, out var usage))
-        {
-            var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.SessionKey == usage.SessionKey && a.GatewayId == work.GatewayId, ct);
-            var dispatch = Guid.TryParse(usage.RunId, out var runId) ? await db.Dispatches.AsNoTracking().FirstOrDefaultAsync(d => d.Id == runId, ct) : null;
-            db.AddIntegrationEvent(new TokenUsageReported
-            {
-                OrganizationId = work.OrganizationId, GatewayId = work.GatewayId, AgentId = agent?.Id, BoardId = agent?.BoardId, TaskId = dispatch?.TaskId,
-                Model = usage.Model ?? "unknown", InputTokens = usage.InputTokens, OutputTokens = usage.OutputTokens, Source = "gateway",
-                RunId = usage.RunId, OccurredAt = now,
-            });
-            return true;
-        }
-        return false;
+        return true;
     }
 
     /// <summary>Messages accepted while the gateway was away go out as soon as it is back (same idempotency keys).</summary>

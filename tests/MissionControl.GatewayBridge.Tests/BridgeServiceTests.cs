@@ -1,0 +1,241 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MissionControl.Contracts.Agents;
+using MissionControl.Contracts.Gateways;
+using MissionControl.Contracts.Tasks;
+using MissionControl.GatewayBridge.Data;
+using MissionControl.InternalAuth;
+
+namespace MissionControl.GatewayBridge.Tests;
+
+/// <summary>
+/// The gateway-bridge service in-process, on the real broker, against the real gateway: registering
+/// gateways, the live connection, provisioning runs, messages into sessions and the replies.
+/// </summary>
+[Collection(OpenClawGatewayFixture.Collection)]
+public sealed class BridgeServiceTests(OpenClawGatewayFixture gateway, BrokerFixture broker) : IAsyncLifetime
+{
+    private readonly string _workDir = Path.Combine(Path.GetTempPath(), $"mc-bridge-{Guid.NewGuid():N}");
+    private ServiceFactory<Program> _bridge = null!;
+    private BusProbe _bus = null!;
+    private readonly Guid _org = Guid.NewGuid();
+
+    private HttpClient Admin => _bridge.ClientFor(TestTokens.Owner(_org));
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_workDir);
+        _bus = await BusProbe.StartAsync(broker.ConnectionString, typeof(GatewayCreated), typeof(GatewayConnectionChanged), typeof(AgentProvisioned),
+            typeof(AgentProvisioningFailed), typeof(AgentMessageReceived), typeof(TokenUsageReported), typeof(GatewayDeleted));
+        _bridge = new ServiceFactory<Program>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:messaging"] = broker.ConnectionString,
+            ["ConnectionStrings:gatewaybridgedb"] = $"Data Source={Path.Combine(_workDir, "bridge.db")}",
+            ["DataProtection:KeysPath"] = Path.Combine(_workDir, "keys"),
+            ["GatewayBridge:ReconcileInterval"] = "00:00:01",
+        });
+        await _bridge.CreateClient().WaitHealthyAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _bridge.DisposeAsync();
+        await _bus.DisposeAsync();
+        try { Directory.Delete(_workDir, recursive: true); } catch (IOException) { }
+    }
+
+    private async Task<Guid> RegisterGatewayAsync()
+    {
+        var response = await Admin.PostAsJsonAsync("/api/v1/gateways",
+            new { name = "Local", url = gateway.Url.ToString(), workspace_root = gateway.WorkspaceRoot, token = gateway.Token });
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, body.ToString());
+        return body.GetProperty("id").GetGuid();
+    }
+
+    [Fact]
+    public async Task A_gateway_is_checked_by_connecting_and_its_token_is_never_shown_nor_stored_in_clear()
+    {
+        var response = await Admin.PostAsJsonAsync("/api/v1/gateways",
+            new { name = "Local", url = gateway.Url.ToString(), workspace_root = gateway.WorkspaceRoot, token = gateway.Token });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.DoesNotContain(gateway.Token, text);
+        var created = JsonDocument.Parse(text).RootElement;
+        Assert.True(created.GetProperty("has_token").GetBoolean());
+        Assert.Equal("connected", created.GetProperty("connection").GetProperty("state").GetString());
+        Assert.Equal("2026.9.6", created.GetProperty("connection").GetProperty("server_version").GetString());
+        var id = created.GetProperty("id").GetGuid();
+        await _bus.WaitForAsync<GatewayCreated>(e => e.Gateway.Id == id);
+
+        // The live session belongs to this instance and says so on the bus.
+        await _bus.WaitForAsync<GatewayConnectionChanged>(e => e.GatewayId == id && e.State == "connected");
+
+        var list = await Admin.GetFromJsonAsync<JsonElement>("/api/v1/gateways");
+        Assert.Equal(id, Assert.Single(list.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid());
+        Assert.DoesNotContain(gateway.Token, list.ToString());
+
+        // Nothing of the token in the database file (it is encrypted with a key kept outside it).
+        await using (var scope = _bridge.Services.CreateAsyncScope())
+        {
+            var row = await scope.ServiceProvider.GetRequiredService<GatewayBridgeDbContext>().Gateways.SingleAsync(g => g.Id == id);
+            Assert.NotNull(row.TokenProtected);
+            Assert.DoesNotContain(gateway.Token, row.TokenProtected);
+        }
+        foreach (var file in Directory.GetFiles(_workDir, "bridge.db*"))
+        {
+            var bytes = await ReadSharedAsync(file);
+            Assert.DoesNotContain(gateway.Token, Encoding.UTF8.GetString(bytes));
+        }
+
+        // Other organizations do not see it; members may not manage gateways.
+        var other = _bridge.ClientFor(TestTokens.Owner(Guid.NewGuid()));
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/v1/gateways/{id}")).StatusCode);
+        var member = _bridge.ClientFor(TestTokens.Member(_org));
+        Assert.Equal(HttpStatusCode.Forbidden, (await member.GetAsync("/api/v1/gateways")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"/api/v1/gateways/{id}")).StatusCode);
+        await _bus.WaitForAsync<GatewayDeleted>(e => e.GatewayId == id);
+    }
+
+    [Fact]
+    public async Task A_gateway_that_refuses_us_or_does_not_answer_is_not_registered()
+    {
+        var wrongToken = await Admin.PostAsJsonAsync("/api/v1/gateways",
+            new { name = "Wrong", url = gateway.Url.ToString(), workspace_root = gateway.WorkspaceRoot, token = "not-the-token" });
+        Assert.Equal(HttpStatusCode.BadGateway, wrongToken.StatusCode);
+        var problem = await wrongToken.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("gateway_check_failed", problem.GetProperty("code").GetString());
+        Assert.Equal("AUTH_TOKEN_MISMATCH", problem.GetProperty("gateway_error_code").GetString());
+
+        var port = MissionControl.LocalServers.FreePort.Next();
+        var down = await Admin.PostAsJsonAsync("/api/v1/gateways",
+            new { name = "Down", url = $"ws://127.0.0.1:{port}", workspace_root = "/tmp/x", token = "t" });
+        Assert.Equal(HttpStatusCode.BadGateway, down.StatusCode);
+        Assert.Equal("gateway_unreachable", (await down.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("gateway_error_code").GetString());
+
+        var invalid = await Admin.PostAsJsonAsync("/api/v1/gateways", new { name = "", url = "http://x", workspace_root = "relative" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
+        var errors = (await invalid.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.True(errors.TryGetProperty("name", out _) && errors.TryGetProperty("url", out _) && errors.TryGetProperty("workspace_root", out _));
+
+        Assert.Empty((await Admin.GetFromJsonAsync<JsonElement>("/api/v1/gateways")).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_provisioning_run_writes_the_files_with_a_fresh_token_and_a_reply_to_a_task_message_comes_back()
+    {
+        var gatewayId = await RegisterGatewayAsync();
+        var agentId = Guid.NewGuid();
+        var gatewayAgentId = $"mc-{agentId}";
+        var sessionKey = $"agent:{gatewayAgentId}:main";
+        var board = Guid.NewGuid();
+        await _bus.PublishAsync(new AgentProvisioningRequested
+        {
+            OrganizationId = _org, AgentId = agentId, GatewayId = gatewayId, BoardId = board, Action = "provision", Generation = 1,
+            GatewayAgentId = gatewayAgentId, SessionKey = sessionKey, Deadline = DateTimeOffset.UtcNow.AddMinutes(2), OccurredAt = DateTimeOffset.UtcNow,
+            Files = new Dictionary<string, string>
+            {
+                ["AGENTS.md"] = $"# AGENTS\n\n## Tools\n\n- AUTH_TOKEN={ProvisioningMarkers.AgentToken}\n- WORKSPACE_PATH={ProvisioningMarkers.WorkspacePath}\n",
+                ["IDENTITY.md"] = "# IDENTITY\n\n- Name: Ada\n",
+                ["TOOLS.md"] = $"AUTH_TOKEN={ProvisioningMarkers.AgentToken}\n",
+            },
+        });
+        var (_, provisioned) = await _bus.WaitForAsync<AgentProvisioned>(e => e.AgentId == agentId, TimeSpan.FromSeconds(60));
+        Assert.Equal(sessionKey, provisioned.SessionKey);
+        Assert.Equal($"{gateway.WorkspaceRoot.TrimEnd('/')}/workspace-{gatewayAgentId}", provisioned.WorkspacePath);
+        Assert.Contains("AGENTS.md", provisioned.FilesWritten);
+        Assert.DoesNotContain("TOOLS.md", provisioned.FilesWritten); // this gateway refuses it; the tools live in AGENTS.md
+
+        await using var rpc = await GatewayClient.ConnectAsync(Gateway.Options(gateway), Gateway.Timeout());
+        Assert.Contains(gatewayAgentId, await Gateway.AgentIdsAsync(rpc, Gateway.Timeout()));
+        var agentsMd = (await Gateway.GetFileAsync(rpc, gatewayAgentId, "AGENTS.md", Gateway.Timeout())).GetProperty("content").GetString()!;
+        var token = agentsMd.Split("AUTH_TOKEN=")[1].Split('\n')[0];
+        Assert.StartsWith(AgentTokens.Scheme, token);
+        Assert.Equal(AgentTokens.Hash(token), provisioned.TokenHash);
+        Assert.Contains($"WORKSPACE_PATH={provisioned.WorkspacePath}", agentsMd);
+        Assert.Equal("# IDENTITY\n\n- Name: Ada\n",
+            (await Gateway.GetFileAsync(rpc, gatewayAgentId, "IDENTITY.md", Gateway.Timeout())).GetProperty("content").GetString());
+
+        // A message about a task goes into the agent's session; the model's reply comes back with the task id and its usage.
+        await _bus.PublishAsync(new AgentCreated
+        {
+            OrganizationId = _org, OccurredAt = DateTimeOffset.UtcNow,
+            Agent = new AgentState
+            {
+                Id = agentId, OrganizationId = _org, BoardId = board, GatewayId = gatewayId, Name = "Ada", Status = "ready", SessionKey = sessionKey,
+                CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+            },
+        });
+        var task = Guid.NewGuid();
+        var notification = Guid.NewGuid();
+        await Gateway.WaitUntilAsync(() => AgentCopyExists(agentId), TimeSpan.FromSeconds(10), "the agent copy");
+        await _bus.PublishAsync(new AgentNotificationRequested
+        {
+            OrganizationId = _org, BoardId = board, AgentId = agentId, Kind = "task.assignee_notified", Message = "TASK ASSIGNED: write the plan",
+            TaskId = task, OccurredAt = DateTimeOffset.UtcNow,
+        }, notification);
+        var (_, reply) = await _bus.WaitForAsync<AgentMessageReceived>(e => e.TaskId == task && e.State == "final", TimeSpan.FromSeconds(90));
+        Assert.Equal(agentId, reply.AgentId);
+        Assert.Equal(notification.ToString(), reply.RunId);
+        Assert.Contains("TASK ASSIGNED: write the plan", reply.Text);
+        var (_, usage) = await _bus.WaitForAsync<TokenUsageReported>(e => e.RunId == reply.RunId, TimeSpan.FromSeconds(30));
+        Assert.Equal(task, usage.TaskId);
+        Assert.True(usage.InputTokens > 0 && usage.OutputTokens > 0);
+
+        // The same notification delivered again is not sent again.
+        await _bus.PublishAsync(new AgentNotificationRequested
+        {
+            OrganizationId = _org, BoardId = board, AgentId = agentId, Kind = "task.assignee_notified", Message = "TASK ASSIGNED: write the plan",
+            TaskId = task, OccurredAt = DateTimeOffset.UtcNow,
+        }, notification);
+        await Task.Delay(1500);
+        Assert.Single(_bus.Received<AgentMessageReceived>(e => e.TaskId == task));
+
+        // Removing the agent takes it off the gateway.
+        await _bus.PublishAsync(new AgentDeprovisionRequested
+        {
+            OrganizationId = _org, AgentId = agentId, GatewayId = gatewayId, GatewayAgentId = gatewayAgentId, SessionKey = sessionKey,
+            OccurredAt = DateTimeOffset.UtcNow,
+        });
+        var gone = DateTime.UtcNow.AddSeconds(30);
+        while ((await Gateway.AgentIdsAsync(rpc, Gateway.Timeout())).Contains(gatewayAgentId))
+        {
+            Assert.True(DateTime.UtcNow < gone, "the agent is still on the gateway");
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
+    public async Task A_run_for_an_unknown_gateway_fails_at_once_and_says_why()
+    {
+        var agentId = Guid.NewGuid();
+        await _bus.PublishAsync(new AgentProvisioningRequested
+        {
+            OrganizationId = _org, AgentId = agentId, GatewayId = Guid.NewGuid(), Action = "provision", Generation = 1, GatewayAgentId = $"mc-{agentId}",
+            SessionKey = $"agent:mc-{agentId}:main", Files = new Dictionary<string, string>(), Deadline = DateTimeOffset.UtcNow.AddMinutes(1),
+            OccurredAt = DateTimeOffset.UtcNow,
+        });
+        var (_, failed) = await _bus.WaitForAsync<AgentProvisioningFailed>(e => e.AgentId == agentId);
+        Assert.Equal("gateway_unknown", failed.ErrorCode);
+        Assert.False(failed.Retryable);
+    }
+
+    private bool AgentCopyExists(Guid agentId)
+    {
+        using var scope = _bridge.Services.CreateScope();
+        return scope.ServiceProvider.GetRequiredService<GatewayBridgeDbContext>().Agents.Any(a => a.Id == agentId && a.Name == "Ada");
+    }
+
+    private static async Task<byte[]> ReadSharedAsync(string path)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var copy = new MemoryStream();
+        await file.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+}
