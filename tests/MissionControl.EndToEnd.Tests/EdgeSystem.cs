@@ -15,11 +15,15 @@ public sealed class EdgeSystem : IAsyncDisposable
     public string Edge { get; private set; } = "";
     public string Orgs { get; private set; } = "";
     public string Tasks { get; private set; } = "";
+    public string Agents { get; private set; } = "";
+    public string Bridge { get; private set; } = "";
     public string WorkDir => _processes.WorkDir;
     public HttpClient Admin { get; private set; } = null!;
     private Dictionary<string, string?> _edgeEnvironment = [];
 
-    public static async Task<EdgeSystem> StartAsync(BrokerFixture broker, IReadOnlyDictionary<string, string?>? edgeSettings = null)
+    /// <param name="agents">Also run the agents service and the gateway-bridge (with their settings), as the AppHost does.</param>
+    public static async Task<EdgeSystem> StartAsync(
+        BrokerFixture broker, IReadOnlyDictionary<string, string?>? edgeSettings = null, IReadOnlyDictionary<string, string?>? agents = null)
     {
         var system = new EdgeSystem();
         var common = new Dictionary<string, string?>
@@ -36,6 +40,22 @@ public sealed class EdgeSystem : IAsyncDisposable
             ["ConnectionStrings__tasksdb"] = $"Data Source={Path.Combine(system.WorkDir, "tasks.db")}",
             ["services__orgs__http__0"] = system.Orgs,
         });
+        if (agents is not null)
+        {
+            var agentsEnvironment = new Dictionary<string, string?>(common)
+            {
+                ["ConnectionStrings__agentsdb"] = $"Data Source={Path.Combine(system.WorkDir, "agents.db")}",
+                ["services__orgs__http__0"] = system.Orgs,
+            };
+            foreach (var (key, value) in agents) agentsEnvironment[key] = value;
+            system.Agents = await system._processes.StartAsync("agents", "MissionControl.Agents", agentsEnvironment);
+            system.Bridge = await system._processes.StartAsync("gateway-bridge", "MissionControl.GatewayBridge", new Dictionary<string, string?>(common)
+            {
+                ["ConnectionStrings__gatewaybridgedb"] = $"Data Source={Path.Combine(system.WorkDir, "gatewaybridge.db")}",
+                ["DataProtection__KeysPath"] = Path.Combine(system.WorkDir, "keys", "gateway-bridge"),
+                ["GatewayBridge__ReconcileInterval"] = "00:00:01",
+            });
+        }
         var edge = new Dictionary<string, string?>(common)
         {
             ["InternalAuth__SigningKey"] = TestTokens.SigningKey,
@@ -43,6 +63,11 @@ public sealed class EdgeSystem : IAsyncDisposable
             ["services__orgs__http__0"] = system.Orgs,
             ["services__tasks__http__0"] = system.Tasks,
         };
+        if (agents is not null)
+        {
+            edge["services__agents__http__0"] = system.Agents;
+            edge["services__gateway-bridge__http__0"] = system.Bridge;
+        }
         foreach (var (key, value) in edgeSettings ?? new Dictionary<string, string?>()) edge[key] = value;
         system._edgeEnvironment = edge;
         system.Edge = await system._processes.StartAsync("edge", "MissionControl.Edge", edge);
@@ -62,6 +87,9 @@ public sealed class EdgeSystem : IAsyncDisposable
     }
 
     public Task KillAsync(string name) => _processes.KillAsync(name);
+
+    /// <summary>Starts a killed process again on its port with its data.</summary>
+    public Task RestartAsync(string name) => _processes.RestartAsync(name);
 
     /// <summary>Every line the named process logged so far.</summary>
     public string Log(string name) => File.ReadAllText(Path.Combine(WorkDir, name + ".log"));

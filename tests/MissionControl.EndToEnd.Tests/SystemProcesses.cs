@@ -10,6 +10,7 @@ namespace MissionControl.EndToEnd.Tests;
 public sealed class SystemProcesses : IAsyncDisposable
 {
     private readonly List<LocalProcess> _processes = [];
+    private readonly Dictionary<string, (string Project, IReadOnlyDictionary<string, string?> Environment, int Port)> _started = [];
     public string WorkDir { get; } = Directory.CreateTempSubdirectory("mc-e2e-").FullName;
 
     public static string DllPath(string project)
@@ -21,9 +22,19 @@ public sealed class SystemProcesses : IAsyncDisposable
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"{project} is not built (looked for {dll})");
     }
 
-    public async Task<string> StartAsync(string name, string project, IReadOnlyDictionary<string, string?> environment, bool requireHealthy = true)
+    public Task<string> StartAsync(string name, string project, IReadOnlyDictionary<string, string?> environment, bool requireHealthy = true) =>
+        StartAsync(name, project, environment, FreePort.Next(), requireHealthy);
+
+    /// <summary>Starts a killed process again, as it was (same port, settings and data).</summary>
+    public Task<string> RestartAsync(string name)
     {
-        var port = FreePort.Next();
+        var (project, environment, port) = _started[name];
+        return StartAsync(name, project, environment, port, requireHealthy: true);
+    }
+
+    private async Task<string> StartAsync(string name, string project, IReadOnlyDictionary<string, string?> environment, int port, bool requireHealthy)
+    {
+        _started[name] = (project, environment, port);
         var url = $"http://127.0.0.1:{port}";
         var env = new Dictionary<string, string?>(environment)
         {
@@ -33,6 +44,7 @@ public sealed class SystemProcesses : IAsyncDisposable
         };
         var process = LocalProcess.Start(new LocalProcessStartInfo(name, "dotnet", [DllPath(project)], Path.Combine(WorkDir, name + ".log"))
         {
+            AppendLog = true, // a restarted process continues its log
             Environment = env,
             WorkingDirectory = WorkDir,
         });

@@ -18,6 +18,7 @@ public static class Dispatching
             await GatewayChat.SendAsync(rpc, dispatch.SessionKey, dispatch.Message, dispatch.Id.ToString(), dispatch.Deliver, ct);
             dispatch.State = "sent";
             dispatch.Error = null;
+            log.LogInformation("Sent {Kind} {DispatchId} to {SessionKey}", dispatch.Kind, dispatch.Id, dispatch.SessionKey);
             return true;
         }
         catch (GatewayException e) when (IsTransient(e))

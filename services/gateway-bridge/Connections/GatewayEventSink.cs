@@ -106,7 +106,22 @@ public sealed class GatewayEventSink(IServiceScopeFactory scopes, GatewayCredent
         var chat = work.Chat;
         var now = time.GetUtcNow();
         var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.SessionKey == chat.SessionKey && a.GatewayId == work.GatewayId, ct);
+        // A message sent to an idle agent runs under its own id; one queued behind a busy turn gets a run id
+        // of the gateway's, and runs in order: then it is the session's oldest message still waiting for its reply.
         var dispatch = Guid.TryParse(chat.RunId, out var runId) ? await db.Dispatches.FirstOrDefaultAsync(d => d.Id == runId, ct) : null;
+        dispatch ??= await db.Dispatches
+            .Where(d => d.GatewayId == work.GatewayId && d.SessionKey == chat.SessionKey && d.State == "sent"
+                && d.SentAt > now.UtcDateTime - options.Value.PendingDispatchLifetime)
+            .OrderBy(d => d.SentAt).FirstOrDefaultAsync(ct);
+        if (dispatch is not null && chat.State == "final" && string.IsNullOrWhiteSpace(chat.Text) && dispatch.Id == runId)
+        {
+            // A message that arrived while the agent was busy: the gateway closes its run at once, empty, and
+            // answers it later in a turn of its own (whose final comes here with the gateway's run id).
+            log.LogInformation("Message {DispatchId} to {SessionKey} is queued behind the agent's current turn", dispatch.Id, chat.SessionKey);
+            return false;
+        }
+        log.LogInformation("Turn {RunId} of {SessionKey} ended {State} ({Chars} chars); answers {DispatchKind} {DispatchId}",
+            chat.RunId, chat.SessionKey, chat.State, chat.Text?.Length ?? 0, dispatch?.Kind ?? "nothing", dispatch?.Id);
         if (dispatch is not null)
         {
             dispatch.State = chat.State == "final" ? "replied" : "failed";

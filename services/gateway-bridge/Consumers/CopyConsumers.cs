@@ -28,10 +28,22 @@ public sealed class AgentDeletedConsumer(GatewayBridgeDbContext db, DatabaseWrit
 
 public static class AgentCopies
 {
+    /// <summary>
+    /// The agent's copy, tracked; created first if missing. The create is its own statement that ignores a
+    /// row inserted meanwhile, because AgentCreated and a provisioning request for the same agent are
+    /// consumed side by side and either may come first.
+    /// </summary>
+    public static async Task<AgentCopy> EnsureAsync(GatewayBridgeDbContext db, Guid agentId, Guid organizationId, CancellationToken ct)
+    {
+        await db.Database.ExecuteSqlAsync(
+            $"INSERT INTO agent_copies (id, organization_id, name, is_gateway_main, provision_generation) VALUES ({agentId}, {organizationId}, '', FALSE, 0) ON CONFLICT (id) DO NOTHING",
+            ct);
+        return await db.Agents.SingleAsync(a => a.Id == agentId, ct);
+    }
+
     public static async Task<AgentCopy> UpsertAsync(GatewayBridgeDbContext db, AgentState state, CancellationToken ct)
     {
-        var copy = await db.Agents.FindAsync([state.Id], ct);
-        if (copy is null) db.Agents.Add(copy = new AgentCopy { Id = state.Id });
+        var copy = await EnsureAsync(db, state.Id, state.OrganizationId, ct);
         copy.OrganizationId = state.OrganizationId;
         copy.GatewayId = state.GatewayId;
         copy.BoardId = state.BoardId;

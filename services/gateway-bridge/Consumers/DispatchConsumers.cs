@@ -26,7 +26,7 @@ public sealed class AgentNotificationConsumer(
         if (agent?.SessionKey is null || agent.GatewayId is not { } gatewayId)
         {
             // Agents without a gateway session (not provisioned, or custom agents) have nothing to receive here.
-            log.LogDebug("No gateway session for agent {AgentId}; {Kind} not sent", message.AgentId, message.Kind);
+            log.LogInformation("No gateway session for agent {AgentId}; {Kind} not sent", message.AgentId, message.Kind);
             return;
         }
         await DispatchStore.SendAsync(db, writes, connections, new Dispatch

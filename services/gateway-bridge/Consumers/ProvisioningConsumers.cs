@@ -24,16 +24,10 @@ public sealed partial class AgentProvisioningConsumer(
 
     protected override async Task Handle(AgentProvisioningRequested message, CancellationToken ct)
     {
-        var agent = await Db.Agents.FindAsync([message.AgentId], ct);
-        if (agent is null)
-        {
-            // The request can overtake the AgentCreated event (different queues): start the copy from it.
-            Db.Agents.Add(agent = new AgentCopy
-            {
-                Id = message.AgentId, OrganizationId = message.OrganizationId, GatewayId = message.GatewayId, BoardId = message.BoardId, Name = message.GatewayAgentId,
-                IsGatewayMain = message.BoardId is null,
-            });
-        }
+        // The request can overtake the AgentCreated event (different queues): the copy starts from it then.
+        var agent = await AgentCopies.EnsureAsync(Db, message.AgentId, message.OrganizationId, ct);
+        agent.BoardId ??= message.BoardId;
+        agent.IsGatewayMain = agent.IsGatewayMain || message.BoardId is null;
         if (message.Generation < agent.ProvisionGeneration)
         {
             log.LogInformation("Skipping stale provisioning run {Generation} of agent {AgentId} (now at {Current})", message.Generation, message.AgentId, agent.ProvisionGeneration);
@@ -63,8 +57,18 @@ public sealed partial class AgentProvisioningConsumer(
             var result = await AgentProvisioner.ProvisionAsync(rpc, message.GatewayAgentId, workspace, files, message.PreserveIfPresent, ct);
             if (message.WakeMessage is { Length: > 0 } wake)
             {
-                // Deterministic key: a repeated run wakes the agent once.
-                await GatewayChat.SendAsync(rpc, message.SessionKey, wake, $"wake-{message.AgentId:N}-{message.Generation}", deliver: false, ct);
+                // A dispatch like any other (so its reply is told apart from the next message's), with an id
+                // fixed by the run: a repeated run wakes the agent once.
+                var dispatch = new Dispatch
+                {
+                    Id = WakeId(message.AgentId, message.Generation), OrganizationId = message.OrganizationId, GatewayId = gateway.Id, AgentId = message.AgentId,
+                    BoardId = message.BoardId, SessionKey = message.SessionKey, Kind = "agent.wake", Message = wake, SentAt = time.GetUtcNow().UtcDateTime,
+                };
+                if (await Db.Dispatches.AnyAsync(d => d.Id == dispatch.Id, ct) is false)
+                {
+                    Db.Dispatches.Add(dispatch);
+                    await Dispatching.TrySendAsync(rpc, dispatch, log, ct);
+                }
             }
             log.LogInformation(
                 "Provisioned agent {AgentId} as {GatewayAgentId} on gateway {GatewayId} in {TotalMs:F0} ms (create {CreateMs:F0}, visible after {VisibleMs:F0}, files {FilesMs:F0}); skipped {Skipped}",
@@ -82,6 +86,9 @@ public sealed partial class AgentProvisioningConsumer(
             Fail(message, e.DetailCode ?? e.Code, e.Message, Dispatching.IsTransient(e));
         }
     }
+
+    private static Guid WakeId(Guid agentId, long generation) =>
+        new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"wake:{agentId}:{generation}")).AsSpan(0, 16));
 
     /// <summary>An update that keeps the token reads it back from the workspace it was written to.</summary>
     private static async Task<string?> ReadWrittenTokenAsync(IGatewayRpc rpc, string gatewayAgentId, CancellationToken ct)

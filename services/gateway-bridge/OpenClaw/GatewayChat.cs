@@ -58,12 +58,14 @@ public static class GatewayChat
     /// <summary><see cref="SendAsync"/> returning the run id the gateway acknowledged.</summary>
     public static async Task<string> StartAsync(IGatewayRpc rpc, string sessionKey, string message, string idempotencyKey, bool deliver, CancellationToken ct)
     {
-        var ack = await rpc.RequestAsync("chat.send", new ChatSendParams(sessionKey, message, idempotencyKey, deliver ? true : null), ct);
+        // followup: a message that arrives while the agent is busy gets a turn (and a run id) of its own
+        // after the current one, instead of being steered into it, so its reply can be told apart.
+        var ack = await rpc.RequestAsync("chat.send", new ChatSendParams(sessionKey, message, idempotencyKey, deliver ? true : null, "followup"), ct);
         return ack.ValueKind == JsonValueKind.Object && ack.TryGetProperty("runId", out var runId) && runId.ValueKind == JsonValueKind.String
             ? runId.GetString()! : idempotencyKey;
     }
 
-    private sealed record ChatSendParams(string SessionKey, string Message, string IdempotencyKey, bool? Deliver);
+    private sealed record ChatSendParams(string SessionKey, string Message, string IdempotencyKey, bool? Deliver, string QueueMode);
 
     public static bool TryParse(GatewayEvent e, out ChatEvent chat)
     {
