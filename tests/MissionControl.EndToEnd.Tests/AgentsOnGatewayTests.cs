@@ -96,9 +96,22 @@ public sealed class AgentsOnGatewayTests(BrokerFixture broker, OpenClawGatewayFi
             return agents.GetProperty("items").EnumerateArray().Any(a => a.GetProperty("is_gateway_main").GetBoolean() && a.GetProperty("status").GetString() == "ready");
         }, ProvisionWait, "the gateway-main agent to be ready");
 
+        await using var agentStream = await SseClient.OpenAsync(_user, $"/api/v1/agents/stream?board_id={board}");
         var agent = await CreateAgentAsync(board, "Ada");
         Assert.Equal("provisioning", (await AgentAsync(agent)).GetProperty("status").GetString());
         var ready = await WaitForStatusAsync(agent, "ready");
+
+        // The agents stream showed it arrive and become ready.
+        var seen = new List<(string Type, string? Status)>();
+        while (!seen.Contains(("agent.updated", "ready")))
+        {
+            var frame = await agentStream.NextAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal("agent", frame.Event);
+            var data = JsonDocument.Parse(frame.Data).RootElement;
+            Assert.Equal(agent, data.GetProperty("agent").GetProperty("id").GetGuid());
+            seen.Add((data.GetProperty("type").GetString()!, data.GetProperty("agent").GetProperty("status").GetString()));
+        }
+        Assert.Equal(("agent.created", "provisioning"), seen[0]);
         var gatewayAgentId = ready.GetProperty("gateway_agent_id").GetString()!;
         Assert.Equal($"mc-{agent}", gatewayAgentId);
         Assert.Equal($"agent:mc-{agent}:main", ready.GetProperty("openclaw_session_id").GetString());

@@ -211,6 +211,35 @@ public sealed class BridgeServiceTests(OpenClawGatewayFixture gateway, BrokerFix
     }
 
     [Fact]
+    public async Task The_gateways_live_view_shows_its_status_sessions_and_history_and_takes_a_message()
+    {
+        var id = await RegisterGatewayAsync();
+        var status = await Admin.GetFromJsonAsync<JsonElement>($"/api/v1/gateways/status?gateway_id={id}");
+        Assert.True(status.GetProperty("connected").GetBoolean(), status.ToString());
+        var commands = await Admin.GetFromJsonAsync<JsonElement>($"/api/v1/gateways/commands?gateway_id={id}");
+        Assert.Equal(4, commands.GetProperty("protocol_version").GetInt32());
+        Assert.Contains("chat.send", commands.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+
+        const string session = "agent:main:main";
+        var sent = await Admin.PostAsJsonAsync($"/api/v1/gateways/sessions/{session}/message?gateway_id={id}", new { content = "Hello from the live view" });
+        Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
+        await Gateway.WaitUntilAsync(() =>
+        {
+            var history = Admin.GetFromJsonAsync<JsonElement>($"/api/v1/gateways/sessions/{session}/history?gateway_id={id}").GetAwaiter().GetResult();
+            return history.GetProperty("history").ToString().Contains("Hello from the live view");
+        }, TimeSpan.FromSeconds(30), "the message in the session's history");
+        var sessions = await Admin.GetFromJsonAsync<JsonElement>($"/api/v1/gateways/sessions?gateway_id={id}");
+        Assert.Contains(sessions.GetProperty("sessions").EnumerateArray(), s => s.GetProperty("key").GetString() == session);
+        Assert.Equal(HttpStatusCode.OK, (await Admin.GetAsync($"/api/v1/gateways/sessions/{session}?gateway_id={id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Admin.GetAsync($"/api/v1/gateways/sessions/agent:nobody:main?gateway_id={id}")).StatusCode);
+
+        // A board with no copy here, or another organization's gateway: not found.
+        Assert.Equal(HttpStatusCode.NotFound, (await Admin.GetAsync($"/api/v1/gateways/sessions?board_id={Guid.NewGuid()}")).StatusCode);
+        var stranger = _bridge.ClientFor(TestTokens.Owner(Guid.NewGuid()));
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/api/v1/gateways/sessions?gateway_id={id}")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_run_for_an_unknown_gateway_fails_at_once_and_says_why()
     {
         var agentId = Guid.NewGuid();
@@ -237,5 +266,55 @@ public sealed class BridgeServiceTests(OpenClawGatewayFixture gateway, BrokerFix
         using var copy = new MemoryStream();
         await file.CopyToAsync(copy);
         return copy.ToArray();
+    }
+}
+
+/// <summary>Two bridge instances on one database: one live connection per gateway, taken over when its holder goes.</summary>
+[Collection(OpenClawGatewayFixture.Collection)]
+public sealed class GatewayLeaseTests(OpenClawGatewayFixture gateway, BrokerFixture broker)
+{
+    private ServiceFactory<Program> Bridge(string workDir) => new(new Dictionary<string, string?>
+    {
+        ["ConnectionStrings:messaging"] = broker.ConnectionString,
+        ["ConnectionStrings:gatewaybridgedb"] = $"Data Source={Path.Combine(workDir, "bridge.db")}",
+        ["DataProtection:KeysPath"] = Path.Combine(workDir, "keys"),
+        ["GatewayBridge:ReconcileInterval"] = "00:00:00.500",
+        ["GatewayBridge:LeaseDuration"] = "00:00:03",
+    });
+
+    [Fact]
+    public async Task Only_one_instance_holds_a_gateway_and_another_takes_over_when_it_stops()
+    {
+        var workDir = Path.Combine(Path.GetTempPath(), $"mc-bridge-lease-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(workDir);
+        var first = Bridge(workDir);
+        await first.CreateClient().WaitHealthyAsync();
+        var second = Bridge(workDir);
+        await second.CreateClient().WaitHealthyAsync();
+        try
+        {
+            var admin = first.ClientFor(TestTokens.Owner(Guid.NewGuid()));
+            var response = await admin.PostAsJsonAsync("/api/v1/gateways",
+                new { name = "Shared", url = gateway.Url.ToString(), workspace_root = gateway.WorkspaceRoot, token = gateway.Token });
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+
+            GatewaySession? Held(ServiceFactory<Program> bridge) => bridge.Services.GetRequiredService<GatewayBridge.Connections.GatewayConnections>().OwnedSession(id);
+            await Gateway.WaitUntilAsync(() => Held(first) is not null || Held(second) is not null, TimeSpan.FromSeconds(10), "an instance to hold the gateway");
+            await Task.Delay(1500); // several reconcile rounds: the other instance must still not connect
+            Assert.True(Held(first) is null ^ Held(second) is null, "exactly one instance holds the live connection");
+
+            var (holder, other) = Held(first) is not null ? (first, second) : (second, first);
+            await holder.DisposeAsync();
+            await Gateway.WaitUntilAsync(() => Held(other)?.State == GatewaySessionState.Connected, TimeSpan.FromSeconds(15), "the other instance to take over");
+            if (holder == first) first = null!;
+            else second = null!;
+        }
+        finally
+        {
+            if (first is not null) await first.DisposeAsync();
+            if (second is not null) await second.DisposeAsync();
+            try { Directory.Delete(workDir, recursive: true); } catch (IOException) { }
+        }
     }
 }
