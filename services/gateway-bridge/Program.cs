@@ -14,8 +14,10 @@ builder.AddMissionControlService<GatewayBridgeDbContext, SqliteGatewayBridgeDbCo
     bus.AddConsumer<BoardCreatedConsumer>();
     bus.AddConsumer<BoardUpdatedConsumer>();
     bus.AddConsumer<BoardDeletedConsumer>();
-    bus.AddConsumer<AgentProvisioningConsumer>();
-    bus.AddConsumer<AgentDeprovisionConsumer>();
+    // Changes to agents on gateways run one at a time per bridge instance: a gateway serializes its
+    // config writes, and concurrent creates and deletes only wait on its lock and time out.
+    bus.AddConsumer<AgentProvisioningConsumer>().Endpoint(e => e.ConcurrentMessageLimit = 1);
+    bus.AddConsumer<AgentDeprovisionConsumer>().Endpoint(e => e.ConcurrentMessageLimit = 1);
     bus.AddConsumer<AgentNotificationConsumer>();
     bus.AddConsumer<OnboardingMessageConsumer>();
 });

@@ -6,6 +6,9 @@ namespace MissionControl.GatewayBridge.Connections;
 /// <summary>Sending one stored message into its agent's session.</summary>
 public static class Dispatching
 {
+    /// <summary>A message for an agent that is not on its gateway yet; its provisioning run sends it.</summary>
+    public const string AwaitingAgent = "awaiting_agent";
+
     /// <summary>
     /// chat.send with the dispatch id as idempotency key (the gateway answers a repeat with the same run),
     /// so sending again after a crash or a redelivery never produces a second turn. A gateway that cannot be

@@ -108,7 +108,10 @@ public sealed class GatewayEventSink(IServiceScopeFactory scopes, GatewayCredent
         var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.SessionKey == chat.SessionKey && a.GatewayId == work.GatewayId, ct);
         // A message sent to an idle agent runs under its own id; one queued behind a busy turn gets a run id
         // of the gateway's, and runs in order: then it is the session's oldest message still waiting for its reply.
-        var dispatch = Guid.TryParse(chat.RunId, out var runId) ? await db.Dispatches.FirstOrDefaultAsync(d => d.Id == runId, ct) : null;
+        // Only this gateway's messages: the same gateway registered twice has two sessions that both see the turn.
+        var dispatch = Guid.TryParse(chat.RunId, out var runId)
+            ? await db.Dispatches.FirstOrDefaultAsync(d => d.Id == runId && d.GatewayId == work.GatewayId, ct)
+            : null;
         dispatch ??= await db.Dispatches
             .Where(d => d.GatewayId == work.GatewayId && d.SessionKey == chat.SessionKey && d.State == "sent"
                 && d.SentAt > now.UtcDateTime - options.Value.PendingDispatchLifetime)

@@ -20,10 +20,9 @@ public sealed class AgentUpdatedConsumer(GatewayBridgeDbContext db, DatabaseWrit
 
 public sealed class AgentDeletedConsumer(GatewayBridgeDbContext db, DatabaseWriteGate writes) : IdempotentConsumer<AgentDeleted, GatewayBridgeDbContext>(db, writes)
 {
-    protected override async Task Handle(AgentDeleted message, CancellationToken ct)
-    {
-        if (await Db.Agents.FindAsync([message.AgentId], ct) is { } agent) Db.Agents.Remove(agent);
-    }
+    // A delete that finds nothing (already gone) is fine: no tracked entity, no concurrency failure.
+    protected override Task Handle(AgentDeleted message, CancellationToken ct) =>
+        Db.Agents.Where(a => a.Id == message.AgentId).ExecuteDeleteAsync(ct);
 }
 
 public static class AgentCopies

@@ -23,12 +23,30 @@ public sealed class AgentNotificationConsumer(
         if (await db.Dispatches.AnyAsync(d => d.Id == id, context.CancellationToken)) return; // a redelivery: already stored (and sent or pending)
 
         var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.Id == message.AgentId && a.OrganizationId == message.OrganizationId, context.CancellationToken);
-        if (agent?.SessionKey is null || agent.GatewayId is not { } gatewayId)
+        if (agent?.SessionKey is null || agent.GatewayId is null)
         {
-            // Agents without a gateway session (not provisioned, or custom agents) have nothing to receive here.
-            log.LogInformation("No gateway session for agent {AgentId}; {Kind} not sent", message.AgentId, message.Kind);
+            // Not on its gateway yet (a lead created for this very message, a run still going): the message
+            // waits for the agent's provisioning to finish, which sends it. Agents with no gateway at all
+            // (custom agents) have nothing to receive here.
+            var waitingOn = agent?.GatewayId
+                ?? (await db.Boards.AsNoTracking().FirstOrDefaultAsync(b => b.Id == message.BoardId && b.OrganizationId == message.OrganizationId, context.CancellationToken))?.GatewayId;
+            if (waitingOn is null)
+            {
+                log.LogInformation("No gateway for agent {AgentId}; {Kind} not sent", message.AgentId, message.Kind);
+                return;
+            }
+            db.Dispatches.Add(new Dispatch
+            {
+                Id = id, OrganizationId = message.OrganizationId, GatewayId = waitingOn.Value, AgentId = message.AgentId, BoardId = message.BoardId,
+                TaskId = message.TaskId, Kind = message.Kind, Message = message.Message, Deliver = message.Deliver, State = Dispatching.AwaitingAgent,
+                SentAt = time.GetUtcNow().UtcDateTime,
+            });
+            using (await writes.EnterAsync(context.CancellationToken))
+                await db.SaveChangesAsync(context.CancellationToken);
+            log.LogInformation("{Kind} {DispatchId} waits until agent {AgentId} is on its gateway", message.Kind, id, message.AgentId);
             return;
         }
+        var gatewayId = agent.GatewayId!.Value;
         await DispatchStore.SendAsync(db, writes, connections, new Dispatch
         {
             Id = id, OrganizationId = message.OrganizationId, GatewayId = gatewayId, AgentId = agent.Id, BoardId = message.BoardId, TaskId = message.TaskId,

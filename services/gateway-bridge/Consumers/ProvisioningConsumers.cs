@@ -70,6 +70,15 @@ public sealed partial class AgentProvisioningConsumer(
                     await Dispatching.TrySendAsync(rpc, dispatch, log, ct);
                 }
             }
+            // Messages that arrived before the agent was on its gateway go out now, in order.
+            var waiting = await Db.Dispatches
+                .Where(d => d.AgentId == message.AgentId && d.State == Dispatching.AwaitingAgent).OrderBy(d => d.SentAt).ToListAsync(ct);
+            foreach (var dispatch in waiting)
+            {
+                dispatch.SessionKey = message.SessionKey;
+                dispatch.GatewayId = gateway.Id;
+                await Dispatching.TrySendAsync(rpc, dispatch, log, ct);
+            }
             log.LogInformation(
                 "Provisioned agent {AgentId} as {GatewayAgentId} on gateway {GatewayId} in {TotalMs:F0} ms (create {CreateMs:F0}, visible after {VisibleMs:F0}, files {FilesMs:F0}); skipped {Skipped}",
                 message.AgentId, message.GatewayAgentId, gateway.Id, result.TotalMs, result.CreateMs, result.VisibleAfterMs, result.FilesMs, string.Join(",", result.FilesSkipped));
@@ -120,7 +129,6 @@ public sealed class AgentDeprovisionConsumer(
 {
     protected override async Task Handle(AgentDeprovisionRequested message, CancellationToken ct)
     {
-        if (await Db.Agents.FindAsync([message.AgentId], ct) is { } copy) Db.Agents.Remove(copy);
         var gateway = await Db.Gateways.AsNoTracking().FirstOrDefaultAsync(g => g.Id == message.GatewayId && g.OrganizationId == message.OrganizationId, ct);
         if (gateway is null) return;
         try

@@ -71,7 +71,10 @@ public sealed class Dispatch
     public string Kind { get; set; } = "";
     public string Message { get; set; } = "";
     public bool Deliver { get; set; }
-    /// <summary>pending (not yet accepted by the gateway: sent when it is back) | sent | replied | failed</summary>
+    /// <summary>
+    /// awaiting_agent (the agent is not on its gateway yet) | pending (not yet accepted by the gateway: sent
+    /// when it is back) | sent | replied | failed
+    /// </summary>
     public string State { get; set; } = "pending";
     public string? Error { get; set; }
     public DateTime SentAt { get; set; }
