@@ -28,6 +28,7 @@ public static class AgentApi
         api.MapGet("/boards/{boardId:guid}/agents/{agentId:guid}/soul", GetSoul);
         api.MapPut("/boards/{boardId:guid}/agents/{agentId:guid}/soul", PutSoul);
         api.MapDelete("/boards/{boardId:guid}/agents/{agentId:guid}", Delete);
+        api.MapCoordination();
         return app;
     }
 

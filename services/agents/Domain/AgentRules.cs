@@ -16,6 +16,9 @@ public static class AgentCodes
     public const string ProtectedAgent = "protected_agent";
     public const string LeadExists = "board_lead_exists";
     public const string ImmutableField = "immutable_field";
+    public const string GatewayMainMissing = "gateway_main_missing";
+    public const string GatewayMainOnly = "gateway_main_only";
+    public const string BoardNotOnGateway = "board_not_on_gateway";
 }
 
 /// <summary>An agent already on the board or gateway, as far as the naming and capacity rules care.</summary>

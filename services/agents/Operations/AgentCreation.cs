@@ -44,18 +44,53 @@ public sealed class AgentCreation(AgentsDbContext db, DatabaseWriteGate gate, Pr
         if (lead && boardAgents.Any(a => a.IsBoardLead))
             return ApiProblems.Conflict("The board already has a lead agent.", AgentCodes.LeadExists);
 
-        var agent = new Agent
-        {
-            Id = Guid.NewGuid(), OrganizationId = board.OrganizationId, BoardId = board.Id, GatewayId = gatewayId, Name = name,
-            Status = AgentStatus.Provisioning, HeartbeatConfig = heartbeatConfig ?? AgentStatus.DefaultHeartbeatConfig, IdentityProfile = profile,
-            IdentityTemplate = NullIfBlank(body.IdentityTemplate), SoulTemplate = NullIfBlank(body.SoulTemplate), IsBoardLead = lead,
-            CreatedAt = now, UpdatedAt = now,
-        };
-        db.Agents.Add(agent);
-        await provisioning.StartRunAsync(agent, ProvisionActions.Provision, issueToken: true, wake: true, [], now, ct, created: true);
+        var agent = await AddAsync(board, gatewayId, name, heartbeatConfig, profile, body.IdentityTemplate, body.SoulTemplate, lead, now, ct);
         await unit.CommitAsync(ct);
         return Results.Created($"/api/v1/agents/{agent.Id}", reads.Read(agent, now));
     }
 
+    /// <summary>
+    /// The board's lead, created ("Lead Agent") and provisioned when the board has none — as the
+    /// reference's lazy lead creation, without the name check (every board's lead is "Lead Agent").
+    /// <paramref name="then"/> queues what goes with it (a message to the lead) in the same transaction.
+    /// </summary>
+    public async Task<LeadResult> EnsureLeadAsync(BoardCopy board, Action<Agent> then, CancellationToken ct)
+    {
+        if (board.GatewayId is not { } gatewayId)
+            return new LeadResult(null, false, "The board has no gateway to run agents on.", AgentCodes.BoardHasNoGateway);
+        var now = clock.Now;
+        await using var unit = await WriteUnit.BeginAsync(db, gate, ct);
+        var gateway = await unit.LockGatewayAsync(gatewayId, ct);
+        if (gateway is null || gateway.OrganizationId != board.OrganizationId)
+            return new LeadResult(null, false, "The board's gateway is not known to Mission Control.", AgentCodes.GatewayUnknown);
+        var lead = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.BoardId == board.Id && a.IsBoardLead, ct);
+        var created = lead is null;
+        lead ??= await AddAsync(board, gatewayId, LeadName, null,
+            """{"role":"Board Lead","communication_style":"direct, concise, practical","emoji":":gear:"}""", null, null, lead: true, now, ct);
+        then(lead);
+        await unit.CommitAsync(ct);
+        return new LeadResult(lead, created, null, null);
+    }
+
+    public const string LeadName = "Lead Agent";
+
+    private async Task<Agent> AddAsync(BoardCopy board, Guid gatewayId, string name, string? heartbeatConfig, string? profile, string? identityTemplate,
+        string? soulTemplate, bool lead, DateTime now, CancellationToken ct)
+    {
+        var agent = new Agent
+        {
+            Id = Guid.NewGuid(), OrganizationId = board.OrganizationId, BoardId = board.Id, GatewayId = gatewayId, Name = name,
+            Status = AgentStatus.Provisioning, HeartbeatConfig = heartbeatConfig ?? AgentStatus.DefaultHeartbeatConfig, IdentityProfile = profile,
+            IdentityTemplate = NullIfBlank(identityTemplate), SoulTemplate = NullIfBlank(soulTemplate), IsBoardLead = lead,
+            CreatedAt = now, UpdatedAt = now,
+        };
+        db.Agents.Add(agent);
+        await provisioning.StartRunAsync(agent, ProvisionActions.Provision, issueToken: true, wake: true, [], now, ct, created: true);
+        return agent;
+    }
+
     public static string? NullIfBlank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 }
+
+/// <summary>The board's lead (null with the refusal when there is none and none could be made), and whether it was just created.</summary>
+public sealed record LeadResult(Agent? Lead, bool Created, string? Error, string? Code);

@@ -47,7 +47,7 @@ public sealed class GatewayAgents(AgentsDbContext db, DatabaseWriteGate gate, Pr
         return main;
     }
 
-    /// <summary>GatewayUpdated: a changed address, token, workspace root or name re-renders and rewrites the main agent.</summary>
+    /// <summary>GatewayUpdated: a changed address, token, workspace root or name re-renders and rewrites the main agent; a changed workspace root the board agents too.</summary>
     public async Task OnUpdatedAsync(GatewayCopy gateway, IReadOnlyList<string> changedFields, DateTime now, CancellationToken ct)
     {
         var main = await FindMainAsync(gateway.Id, ct);
@@ -65,6 +65,11 @@ public sealed class GatewayAgents(AgentsDbContext db, DatabaseWriteGate gate, Pr
             changed.Add("name");
         }
         await provisioning.StartRunAsync(main, Provisioning.ActionFor(main), issueToken: true, wake: true, changed, now, ct);
+        if (!changedFields.Contains("workspace_root")) return;
+        // Board agents' files name the workspace too.
+        var agents = await db.Agents.Where(a => a.GatewayId == gateway.Id && !a.IsGatewayMain && a.OrganizationId == gateway.OrganizationId)
+            .OrderBy(a => a.CreatedAt).ToListAsync(ct);
+        foreach (var agent in agents.Where(Provisioning.NeedsRerender)) await provisioning.RerenderAsync(agent, now, ct);
     }
 
     /// <summary>

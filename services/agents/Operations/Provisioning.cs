@@ -41,6 +41,19 @@ public sealed class Provisioning(AgentsDbContext db, AgentClock clock, IConfigur
         PublishIfChanged(agent, changed, now);
     }
 
+    /// <summary>Whether a change of what the agent's files show calls for a new run: once provisioned, or while a run is in flight (its files are stale).</summary>
+    public static bool NeedsRerender(Agent agent) => agent.SessionKey is not null || AgentStatus.IsRunning(agent.Status);
+
+    /// <summary>
+    /// Files re-rendered after a board or gateway change: an update run without a new token or wake, or,
+    /// superseding a run in flight, a new generation of it that keeps its token and wake.
+    /// </summary>
+    public Task RerenderAsync(Agent agent, DateTime now, CancellationToken ct)
+    {
+        var running = AgentStatus.IsRunning(agent.Status);
+        return StartRunAsync(agent, ActionFor(agent), issueToken: running && agent.ProvisionIssueToken, wake: running && agent.ProvisionWake, [], now, ct);
+    }
+
     /// <summary>The action a retry or a re-render should use: provision until the bridge has once said provisioned.</summary>
     public static string ActionFor(Agent agent) => agent.SessionKey is null ? ProvisionActions.Provision : ProvisionActions.Update;
 
