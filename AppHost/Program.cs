@@ -326,7 +326,9 @@ void PrintOpenClaw(LaunchConfiguration config, OpenClawServer gateway, string ed
     Console.WriteLine();
     Console.WriteLine($"OpenClaw gateway {OpenClawServer.Version} at {gateway.Url}   (token: {paths.Show(paths.OpenClawTokenFile)})");
     Console.WriteLine($"  workspace root: {gateway.WorkspaceRoot}");
-    Console.WriteLine($"  no model is configured: add your provider and agents.defaults.model to {paths.Show(gateway.ConfigPath)} (kept across restarts)");
+    Console.WriteLine(gateway.DefaultModel is { } model
+        ? $"  default model: {model} (set in {paths.Show(gateway.ConfigPath)})"
+        : $"  no model is configured: add your provider and agents.defaults.model to {paths.Show(gateway.ConfigPath)} (kept across restarts)");
     Console.WriteLine("Register it with Mission Control, then make a board on it and an agent on the board:");
     Console.WriteLine($"  {curl} -X POST {edge}/api/v1/gateways -d '{register.ToJsonString()}'");
     Console.WriteLine($"  {curl} -X POST {edge}/api/v1/boards -d '{{\"name\":\"Agents\",\"description\":\"Work for agents\",\"gateway_id\":\"<gateway id>\"}}'");

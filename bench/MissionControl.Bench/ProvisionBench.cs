@@ -24,7 +24,7 @@ internal static partial class ProvisionBench
     /// <summary>What openclaw 2026.9.6 accepts of Mission Control's workspace files (it refuses TOOLS.md).</summary>
     private static readonly string[] FileNames = ["AGENTS.md", "SOUL.md", "IDENTITY.md", "USER.md", "MEMORY.md"];
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(120);
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
     private const string GatewayName = "bench";
 
     private sealed record ApiAgent(string Id, string Name, string? GatewayAgentId, double Ms, int Polls);
@@ -81,7 +81,7 @@ internal static partial class ProvisionBench
             Console.WriteLine($"  OpenClaw {gateway.Hello.ServerVersion}, protocol {gateway.Hello.Protocol}, scopes {string.Join(",", gateway.Hello.Scopes)}");
 
             Progress($"setup: the gateway named \"{GatewayName}\" in the admin's organization, and a board on it");
-            string gatewayId = await EnsureGatewayAsync(api, options).ConfigureAwait(false);
+            (string gatewayId, string workspaceRoot) = await EnsureGatewayAsync(api, options).ConfigureAwait(false);
             string boardId = await CreateBoardAsync(api, gatewayId, runId).ConfigureAwait(false);
             Console.WriteLine($"  board        {boardId}");
 
@@ -112,7 +112,7 @@ internal static partial class ProvisionBench
             for (int i = 1; i <= options.Warmup + options.Agents; i++)
             {
                 bool warm = i <= options.Warmup;
-                DirectAgent agent = await ProvisionDirectAsync(gateway, options.WorkspaceRoot!, files, directLeft).ConfigureAwait(false);
+                DirectAgent agent = await ProvisionDirectAsync(gateway, workspaceRoot, files, directLeft).ConfigureAwait(false);
                 if (!warm)
                 {
                     direct.Add(agent);
@@ -170,8 +170,12 @@ internal static partial class ProvisionBench
         }
     }
 
-    /// <summary>Reuses the gateway named "bench" (brought up to date: url, token, workspace root) or registers it.</summary>
-    private static async Task<string> EnsureGatewayAsync(MissionControlApi api, ProvisionOptions options)
+    /// <summary>
+    /// Reuses the gateway named "bench" (brought up to date: url, token, workspace root), else a
+    /// registration of the same URL as it is (one gateway registered twice would have two live sessions,
+    /// each reporting its agents' replies), else registers it. Returns its id and workspace root.
+    /// </summary>
+    private static async Task<(string Id, string WorkspaceRoot)> EnsureGatewayAsync(MissionControlApi api, ProvisionOptions options)
     {
         (HttpStatusCode status, string body) = await SendAsync(api, HttpMethod.Get, "api/v1/gateways?limit=200").ConfigureAwait(false);
         if (status != HttpStatusCode.OK)
@@ -179,43 +183,60 @@ internal static partial class ProvisionBench
             throw new SetupException($"GET /api/v1/gateways answered {(int)status}: {MissionControlApi.Trim(body)} (the token must be an organization admin's)");
         }
 
-        string? existing = null;
+        string url = options.GatewayUrl!.ToString().TrimEnd('/');
+        JsonElement? named = null;
+        JsonElement? sameUrl = null;
         using (var doc = JsonDocument.Parse(body))
         {
             foreach (JsonElement g in doc.RootElement.GetProperty("items").EnumerateArray())
             {
                 if (g.GetProperty("name").GetString() == GatewayName)
                 {
-                    existing = g.GetProperty("id").GetString();
-                    break;
+                    named ??= g.Clone();
+                }
+                else if (g.GetProperty("url").GetString()?.TrimEnd('/') == url)
+                {
+                    sameUrl ??= g.Clone();
                 }
             }
         }
 
-        var fields = new Dictionary<string, string?>
+        string how;
+        if (named is null && sameUrl is { } registered)
         {
-            ["url"] = options.GatewayUrl!.ToString().TrimEnd('/'), ["workspace_root"] = options.WorkspaceRoot, ["token"] = options.GatewayToken,
-        };
-        if (existing is null)
-        {
-            fields["name"] = GatewayName;
-            (status, body) = await SendAsync(api, HttpMethod.Post, "api/v1/gateways", fields).ConfigureAwait(false);
+            how = $"reused \"{registered.GetProperty("name").GetString()}\", registered with the same url";
+            body = registered.GetRawText();
         }
         else
         {
-            (status, body) = await SendAsync(api, HttpMethod.Patch, $"api/v1/gateways/{existing}", fields).ConfigureAwait(false);
-        }
+            var fields = new Dictionary<string, string?> { ["url"] = url, ["workspace_root"] = options.WorkspaceRoot, ["token"] = options.GatewayToken };
+            string call;
+            if (named is { } reused)
+            {
+                call = $"PATCH /api/v1/gateways/{reused.GetProperty("id").GetString()}";
+                how = "reused";
+                (status, body) = await SendAsync(api, HttpMethod.Patch, $"api/v1/gateways/{reused.GetProperty("id").GetString()}", fields).ConfigureAwait(false);
+            }
+            else
+            {
+                call = "POST /api/v1/gateways";
+                how = "registered";
+                fields["name"] = GatewayName;
+                (status, body) = await SendAsync(api, HttpMethod.Post, "api/v1/gateways", fields).ConfigureAwait(false);
+            }
 
-        if ((int)status is < 200 or > 299)
-        {
-            throw new SetupException($"{(existing is null ? "POST /api/v1/gateways" : "PATCH /api/v1/gateways/" + existing)} answered {(int)status}: {MissionControlApi.Trim(body)}");
+            if ((int)status is < 200 or > 299)
+            {
+                throw new SetupException($"{call} answered {(int)status}: {MissionControlApi.Trim(body)}");
+            }
         }
 
         using var answer = JsonDocument.Parse(body);
         string id = answer.RootElement.GetProperty("id").GetString()!;
+        string root = answer.RootElement.GetProperty("workspace_root").GetString()!;
         string state = answer.RootElement.GetProperty("connection").GetProperty("state").GetString() ?? "?";
-        Console.WriteLine($"  gateway      {id}  ({(existing is null ? "registered" : "reused")}, {state})");
-        return id;
+        Console.WriteLine($"  gateway      {id}  ({how}, {state}; workspace root {root})");
+        return (id, root);
     }
 
     private static async Task<string> CreateBoardAsync(MissionControlApi api, string gatewayId, string runId)

@@ -225,6 +225,27 @@ public sealed class OpenClawServer : IAsyncDisposable
         return config.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
+    /// <summary>The default model of its agents (<c>agents.defaults.model</c>) as the config file has it now, if any.</summary>
+    public string? DefaultModel
+    {
+        get
+        {
+            try
+            {
+                return ParseExisting(File.ReadAllText(ConfigPath), ConfigPath)["agents"]?["defaults"]?["model"] switch
+                {
+                    JsonValue value when value.TryGetValue<string>(out var id) => id,
+                    JsonObject model when model["primary"] is JsonValue primary && primary.TryGetValue<string>(out var id) => id,
+                    _ => null,
+                };
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException)
+            {
+                return null;
+            }
+        }
+    }
+
     /// <summary>The port the gateway in <paramref name="workDir"/> was configured with last time, if any.</summary>
     public static int? LastPort(string workDir)
     {
