@@ -67,7 +67,8 @@ internal static partial class ProvisionBench
         var direct = new List<DirectAgent>();
         var apiLeft = new List<ApiAgent>();
         var directLeft = new List<string>();
-        double apiDeleteSeconds = double.NaN;
+        List<double> apiDeleteSeconds = [];
+        int apiLeftBehind = 0;
         double directDeleteMeanMs = double.NaN;
         GatewayClient? gateway = null;
         try
@@ -104,9 +105,15 @@ internal static partial class ProvisionBench
             Console.WriteLine($"  {string.Join(", ", files.Select(f => $"{f.Key} {f.Value.Length:N0} chars"))}");
 
             // Both sides start from the same gateway: the API's agents are gone before the direct run.
-            Progress($"deleting the {apiLeft.Count} agents through the API, until the gateway no longer lists them");
-            apiDeleteSeconds = await DeleteThroughApiAsync(api, gateway, apiLeft).ConfigureAwait(false);
-            Console.WriteLine($"  gone in {apiDeleteSeconds:0.0} s");
+            Progress($"deleting the {apiLeft.Count} agents through the API, one at a time, each until the gateway no longer lists it");
+            (apiDeleteSeconds, List<string> leftBehind) = await DeleteThroughApiAsync(api, gateway, apiLeft).ConfigureAwait(false);
+            Console.WriteLine($"  each gone from the gateway after mean {apiDeleteSeconds.Average():0.0} s, max {apiDeleteSeconds.Max():0.0} s");
+            if (leftBehind.Count > 0)
+            {
+                apiLeftBehind = leftBehind.Count;
+                Console.WriteLine($"  {leftBehind.Count} left on the gateway by Mission Control: deleting them there directly");
+                await DeleteDirectAsync(gateway, leftBehind).ConfigureAwait(false);
+            }
 
             Progress("the gateway alone: agents.create, agents.files.list until visible, agents.files.set x 5");
             for (int i = 1; i <= options.Warmup + options.Agents; i++)
@@ -153,7 +160,7 @@ internal static partial class ProvisionBench
             }
         }
 
-        PrintSummary(options, throughApi, direct, apiDeleteSeconds, directDeleteMeanMs, loadAtStart, total.Elapsed);
+        PrintSummary(options, throughApi, direct, apiDeleteSeconds, apiLeftBehind, directDeleteMeanMs, loadAtStart, total.Elapsed);
         return 0;
     }
 
@@ -327,13 +334,18 @@ internal static partial class ProvisionBench
         return files;
     }
 
-    /// <summary>DELETE each agent, then wait until the gateway lists none of them; returns the seconds it took.</summary>
-    private static async Task<double> DeleteThroughApiAsync(MissionControlApi api, GatewayClient gateway, List<ApiAgent> agents)
+    /// <summary>
+    /// One at a time: DELETE, then wait (up to 60 s) until the gateway no longer lists the agent. Returns the
+    /// time of each, and the gateway agent ids Mission Control left on the gateway.
+    /// </summary>
+    private static async Task<(List<double> Seconds, List<string> LeftBehind)> DeleteThroughApiAsync(
+        MissionControlApi api, GatewayClient gateway, List<ApiAgent> agents)
     {
-        var clock = Stopwatch.StartNew();
-        var onGateway = agents.Select(a => a.GatewayAgentId).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var seconds = new List<double>();
+        var leftBehind = new List<string>();
         foreach (ApiAgent agent in agents.ToList())
         {
+            var clock = Stopwatch.StartNew();
             (HttpStatusCode status, string body) = await SendAsync(api, HttpMethod.Delete, $"api/v1/agents/{agent.Id}").ConfigureAwait(false);
             if ((int)status is < 200 or > 299)
             {
@@ -341,25 +353,33 @@ internal static partial class ProvisionBench
             }
 
             agents.Remove(agent);
-        }
-
-        var deadline = TimeSpan.FromSeconds(120);
-        while (true)
-        {
-            JsonElement list = await Rpc(gateway, "agents.list", null).ConfigureAwait(false);
-            int left = list.GetProperty("agents").EnumerateArray().Count(a => onGateway.Contains(a.GetProperty("id").GetString() ?? ""));
-            if (left == 0)
+            if (agent.GatewayAgentId is not { } id)
             {
-                return clock.Elapsed.TotalSeconds;
+                continue;
             }
 
-            if (clock.Elapsed > deadline)
+            while (await IsListedAsync(gateway, id).ConfigureAwait(false))
             {
-                throw new ProvisionFailedException($"{left} of the agents deleted through the API are still on the gateway after {deadline.TotalSeconds:0} s");
+                if (clock.Elapsed > TimeSpan.FromSeconds(60))
+                {
+                    Console.WriteLine($"  {agent.Name}: still on the gateway 60 s after its DELETE");
+                    leftBehind.Add(id);
+                    break;
+                }
+
+                await Task.Delay(100).ConfigureAwait(false);
             }
 
-            await Task.Delay(250).ConfigureAwait(false);
+            seconds.Add(clock.Elapsed.TotalSeconds);
         }
+
+        return (seconds, leftBehind);
+    }
+
+    private static async Task<bool> IsListedAsync(GatewayClient gateway, string agentId)
+    {
+        JsonElement list = await Rpc(gateway, "agents.list", null).ConfigureAwait(false);
+        return list.GetProperty("agents").EnumerateArray().Any(a => a.GetProperty("id").GetString() == agentId);
     }
 
     /// <summary>The bridge's own provisioning steps for a fresh agent, straight on the gateway.</summary>
@@ -476,8 +496,8 @@ internal static partial class ProvisionBench
     }
 
     private static void PrintSummary(
-        ProvisionOptions options, List<ApiAgent> throughApi, List<DirectAgent> direct, double apiDeleteSeconds, double directDeleteMeanMs,
-        string loadAtStart, TimeSpan elapsed)
+        ProvisionOptions options, List<ApiAgent> throughApi, List<DirectAgent> direct, List<double> apiDeleteSeconds, int apiLeftBehind,
+        double directDeleteMeanMs, string loadAtStart, TimeSpan elapsed)
     {
         double[] a = [.. throughApi.Select(x => x.Ms)];
         double[] d = [.. direct.Select(x => x.Ms)];
@@ -496,8 +516,9 @@ internal static partial class ProvisionBench
             $"Mission Control's time includes the bus hops (agents -> bridge -> agents), the bridge's wake message to the new agent " +
             $"(chat.send) and up to {PollInterval.TotalMilliseconds:0} ms of polling ({throughApi.Average(x => x.Polls):0} GETs per agent on average).");
         Console.WriteLine(
-            $"Deleting: {options.Agents + options.Warmup} agents through the API gone from the gateway in {apiDeleteSeconds:0.0} s; " +
-            $"agents.delete directly {directDeleteMeanMs:0} ms each.");
+            $"Deleting, one at a time: through the API, DELETE until the gateway no longer lists the agent mean {apiDeleteSeconds.Average() * 1000:0} ms, " +
+            $"max {apiDeleteSeconds.Max() * 1000:0} ms" + (apiLeftBehind > 0 ? $" ({apiLeftBehind} still listed after 60 s, deleted directly)" : "") +
+            $"; agents.delete directly mean {directDeleteMeanMs:0} ms.");
         Console.WriteLine($"Load average (1, 5, 15 min): {loadAtStart} at the start, {LoadAverage()} at the end ({Environment.ProcessorCount} cores).");
     }
 
