@@ -3,7 +3,7 @@
 # with ./scripts/start.sh --openclaw: N agents through Mission Control (POST, then GET until ready),
 # the same work on the gateway directly, and the per-agent figures of both.
 #
-#   bench/provision.sh [--url http://localhost:4000] [--token TOKEN] [--agents 20] [--warmup 1]
+#   bench/provision.sh [--url http://localhost:4000] [--token TOKEN] [--agents 20] [--warmup 1] [--direct-wake]
 #                      [--gateway-url ws://127.0.0.1:PORT] [--gateway-token T] [--workspace-root DIR] [--help]
 #
 # The gateway's URL, token and workspace root default to what the AppHost keeps in <repo>/.mc

@@ -16,6 +16,7 @@ internal sealed class ProvisionOptions
     public string? GatewayToken { get; private set; }
     public string? WorkspaceRoot { get; private set; }
     public string GatewaySource { get; private set; } = "";
+    public bool DirectWake { get; private set; }
     public bool ShowHelp { get; private set; }
 
     public static string Usage =>
@@ -36,6 +37,8 @@ internal sealed class ProvisionOptions
                                  <repo>/.mc/servers/openclaw/state/openclaw.json)
           --gateway-token TOKEN  its token (default: <repo>/.mc/openclaw-token)
           --workspace-root DIR   its workspace root (default: <repo>/.mc/servers/openclaw/workspaces)
+          --direct-wake          on the direct side, also send each new agent the wake message the
+                                 bridge sends (chat.send), to see what its turn costs the gateway
           -h, --help             this text
 
         Exit code: 0 measured, 1 bad arguments, 2 system or gateway unreachable, 3 setup failed
@@ -63,6 +66,12 @@ internal sealed class ProvisionOptions
             if (name is "-h" or "--help")
             {
                 o.ShowHelp = true;
+                continue;
+            }
+
+            if (name == "--direct-wake")
+            {
+                o.DirectWake = true;
                 continue;
             }
 
