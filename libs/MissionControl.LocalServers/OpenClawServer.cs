@@ -185,7 +185,7 @@ public sealed class OpenClawServer : IAsyncDisposable
     /// <summary>
     /// The config file: a local gateway on loopback with token auth, and optionally a default model. With
     /// <paramref name="existing"/> (the file of an earlier start in the same work dir) everything else in
-    /// it is kept: <c>agents.list</c> (agents.create writes there, so a restart keeps the agents) and
+    /// it is kept: <c>agents.entries</c> (agents.create writes there, so a restart keeps the agents) and
     /// whatever the user added, such as <c>models</c> and <c>agents.defaults.model</c>.
     /// </summary>
     internal static string BuildConfig(
