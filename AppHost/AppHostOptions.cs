@@ -12,8 +12,9 @@ internal sealed record AppHostOptions
           --debug         run the Debug build (default: Release, which is what the figures are for)
           --postgres      PostgreSQL per service instead of SQLite (or MC_POSTGRES=1)
           --redis         start Redis and pass ConnectionStrings__redis (or MC_REDIS=1)
-          --openclaw      also start a real OpenClaw gateway on loopback (installed once into
-                          ~/.cache/mission-control) and print its URL, token and how to register it
+          --openclaw      also start a real OpenClaw gateway on loopback (or MC_OPENCLAW=1; installed
+                          once into ~/.cache/mission-control, its state kept in .mc/servers/openclaw)
+                          and print its URL, token and how to register it and put agents on it
           --port <n>      edge port (or MC_EDGE_PORT; default 4000)
           --verbose, -v   also print every process's log lines on the console
           --help, -h      this text
@@ -93,6 +94,13 @@ internal sealed record AppHostPaths(string Repo)
     public string Data => Path.Combine(State, "data");
     public string Logs => Path.Combine(State, "logs");
     public string AdminTokenFile => Path.Combine(State, "admin-token");
+    public string OpenClawTokenFile => Path.Combine(State, "openclaw-token");
+
+    /// <summary>
+    /// The OpenClaw gateway's work dir (config, state, agent workspaces). Always under .mc: the gateway runs
+    /// as us, so it needs no dir others can reach, and its agents must outlive /tmp.
+    /// </summary>
+    public string OpenClaw => Path.Combine(State, "servers", "openclaw");
 
     /// <summary>
     /// Server work dirs. RabbitMQ and PostgreSQL run as their own users, which must be able to reach

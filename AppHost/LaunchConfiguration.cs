@@ -147,17 +147,34 @@ internal sealed class LaunchConfiguration
             return (saved, paths.Show(paths.AdminTokenFile));
         }
         var token = "mc_admin_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-        Directory.CreateDirectory(paths.State);
+        WriteSecret(paths.AdminTokenFile, token);
+        return (token, $"{paths.Show(paths.AdminTokenFile)} (new)");
+    }
+
+    /// <summary>The OpenClaw gateway's token: .mc/openclaw-token, else a new one saved there (mode 0600).</summary>
+    public static (string Token, bool IsNew) LoadOrCreateOpenClawToken(AppHostPaths paths)
+    {
+        if (File.Exists(paths.OpenClawTokenFile) && File.ReadAllText(paths.OpenClawTokenFile).Trim() is { Length: > 0 } saved)
+        {
+            return (saved, false);
+        }
+        // Hex: nothing in it needs quoting in a shell, a JSON body or a URL.
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        WriteSecret(paths.OpenClawTokenFile, token);
+        return (token, true);
+    }
+
+    /// <summary>Writes a one-line secret readable by its owner only.</summary>
+    private static void WriteSecret(string path, string secret)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var file = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             file.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
-        using (var writer = new StreamWriter(paths.AdminTokenFile, file))
-        {
-            writer.WriteLine(token);
-        }
-        return (token, $"{paths.Show(paths.AdminTokenFile)} (new)");
+        using var writer = new StreamWriter(path, file);
+        writer.WriteLine(secret);
     }
 
     private static string? Get(string name) =>

@@ -1,8 +1,9 @@
 // Mission Control's local orchestrator: what an Aspire AppHost would do, without Aspire.
-// Infrastructure first (RabbitMQ, optional PostgreSQL and Redis), then each service and the edge,
+// Infrastructure first (RabbitMQ, optional PostgreSQL, Redis and an OpenClaw gateway), then each service and the edge,
 // each waited for (/alive, then /health) before the next; Ctrl+C or SIGTERM stops everything in
 // reverse order. See AppHostOptions.Usage for the flags.
 using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
 using MissionControl.AppHost;
 using MissionControl.LocalServers;
 
@@ -53,6 +54,7 @@ using var http = new HttpClient();
 var ct = shutdown.Token;
 var ready = false;
 var exitCode = 0;
+OpenClawServer? openClaw = null;
 try
 {
     if (options.Build)
@@ -84,13 +86,17 @@ try
     {
         config.Redis = await StartRedisAsync(ct);
     }
+    if (options.OpenClaw)
+    {
+        openClaw = await StartOpenClawAsync(ct);
+    }
     foreach (var project in projects)
     {
         await StartProjectAsync(project, config, ct);
     }
 
     ready = true;
-    PrintSummary(config);
+    PrintSummary(config, openClaw);
     await WatchUntilStoppedAsync(ct);
 }
 catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -187,6 +193,69 @@ async Task<string> StartRedisAsync(CancellationToken ct)
     return server.ConnectionString;
 }
 
+// A real gateway for agents, installed on first use; its dir, port and token stay the same from run to
+// run, so a gateway registered with Mission Control once keeps working (and keeps its agents).
+async Task<OpenClawServer> StartOpenClawAsync(CancellationToken ct)
+{
+    if (!OpenClawServer.IsInstalled)
+    {
+        await InstallOpenClawAsync(ct);
+    }
+    var (token, _) = LaunchConfiguration.LoadOrCreateOpenClawToken(paths);
+    var lastPort = OpenClawServer.LastPort(paths.OpenClaw);
+    var port = FreePort.PreferOrNext(lastPort ?? OpenClawServer.DefaultPort);
+    if (lastPort is { } last && port != last)
+    {
+        Say($"openclaw: port {last} (used last time) is taken, using {port}: update a registered gateway with " +
+            $"PATCH /api/v1/gateways/<id> {{\"url\":\"ws://127.0.0.1:{port}\"}}");
+    }
+    var resource = new Resource("openclaw", "gateway");
+    var server = await OpenClawServer.StartAsync(
+        new LocalServerOptions(paths.OpenClaw) { Port = port, LogPath = paths.LogFor("openclaw"), Log = Say }, token: token, cancellationToken: ct);
+    resource.Attach(server, server.Pid, server.LogPath, server.Exited);
+    (resource.Address, resource.State) = (server.Url, "running");
+    Track(resource);
+    return server;
+}
+
+// scripts/install-openclaw.sh (Node 24 and openclaw from the npm registry), its output shown as it goes.
+async Task InstallOpenClawAsync(CancellationToken ct)
+{
+    var log = paths.LogFor("install-openclaw");
+    Say($"openclaw: not installed in {OpenClawServer.InstallDir}; running scripts/install-openclaw.sh (about 650 MB; log: {paths.Show(log)})…");
+    var install = new Resource("install-openclaw", "install");
+    var process = LocalProcess.Start(new LocalProcessStartInfo("install-openclaw", "bash",
+        [Path.Combine(paths.Repo, "scripts", "install-openclaw.sh")], log)
+    {
+        WorkingDirectory = paths.Repo,
+    });
+    install.Attach(process);
+    runRecord.Add(install.Name, process.Pid);
+    using var follow = new CancellationTokenSource();
+    var following = install.FollowLogAsync(Console.WriteLine, follow.Token);
+    int code;
+    try
+    {
+        code = await process.Exited.WaitAsync(ct);
+        await Task.Delay(400, ct); // the follower's last lines
+    }
+    finally
+    {
+        await follow.CancelAsync();
+        await following;
+        await process.StopAsync(TimeSpan.FromSeconds(5));
+    }
+    if (code != 0)
+    {
+        throw new InvalidOperationException($"scripts/install-openclaw.sh failed with exit code {code} (its output is above and in {paths.Show(log)})");
+    }
+    if (!OpenClawServer.IsInstalled)
+    {
+        throw new InvalidOperationException(
+            $"scripts/install-openclaw.sh succeeded but there is no gateway in {OpenClawServer.InstallDir} (MC_OPENCLAW_DIR points elsewhere than MC_CACHE_DIR?)");
+    }
+}
+
 LocalServerOptions ServerOptions(string name) => new(Path.Combine(paths.Servers, name))
 {
     LogPath = paths.LogFor(name),
@@ -219,7 +288,7 @@ void Track(Resource resource)
     }
 }
 
-void PrintSummary(LaunchConfiguration config)
+void PrintSummary(LaunchConfiguration config, OpenClawServer? gateway)
 {
     var rows = started.Select(r => (r.Name, r.State, r.Address, Pid: r.Pid?.ToString() ?? "-", Log: r.LogPath is { } log ? paths.Show(log) : "-")).ToList();
     var widths = new[]
@@ -238,8 +307,33 @@ void PrintSummary(LaunchConfiguration config)
     Console.WriteLine($"Admin token ({config.AdminTokenSource}): {config.AdminToken}");
     Console.WriteLine("Try:");
     Console.WriteLine($"  curl -H \"Authorization: Bearer {config.AdminToken}\" -X POST {edge}/api/v1/organizations -H 'Content-Type: application/json' -d '{{\"name\":\"Acme\"}}'");
+    if (gateway is not null)
+    {
+        PrintOpenClaw(config, gateway, edge);
+    }
     Console.WriteLine();
     Console.WriteLine("Press Ctrl+C to stop everything.");
+}
+
+// Where the gateway is, and the three calls that put an agent on it (as the admin, in its active organization).
+void PrintOpenClaw(LaunchConfiguration config, OpenClawServer gateway, string edge)
+{
+    var curl = $"curl -H \"Authorization: Bearer {config.AdminToken}\" -H 'Content-Type: application/json'";
+    var register = new JsonObject
+    {
+        ["name"] = "local", ["url"] = gateway.Url, ["workspace_root"] = gateway.WorkspaceRoot, ["token"] = gateway.Token,
+    };
+    Console.WriteLine();
+    Console.WriteLine($"OpenClaw gateway {OpenClawServer.Version} at {gateway.Url}   (token: {paths.Show(paths.OpenClawTokenFile)})");
+    Console.WriteLine($"  workspace root: {gateway.WorkspaceRoot}");
+    Console.WriteLine(gateway.DefaultModel is { } model
+        ? $"  default model: {model} (set in {paths.Show(gateway.ConfigPath)})"
+        : $"  no model is configured: add your provider and agents.defaults.model to {paths.Show(gateway.ConfigPath)} (kept across restarts)");
+    Console.WriteLine("Register it with Mission Control, then make a board on it and an agent on the board:");
+    Console.WriteLine($"  {curl} -X POST {edge}/api/v1/gateways -d '{register.ToJsonString()}'");
+    Console.WriteLine($"  {curl} -X POST {edge}/api/v1/boards -d '{{\"name\":\"Agents\",\"description\":\"Work for agents\",\"gateway_id\":\"<gateway id>\"}}'");
+    Console.WriteLine($"  {curl} -X POST {edge}/api/v1/agents -d '{{\"board_id\":\"<board id>\",\"name\":\"Ada\"}}'");
+    Console.WriteLine($"  then GET {edge}/api/v1/agents/<agent id> goes from provisioning to ready once its workspace is written");
 }
 
 // Runs until Ctrl+C/SIGTERM; reports any child that exits on its own (the others keep running).

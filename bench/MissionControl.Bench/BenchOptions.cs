@@ -240,9 +240,13 @@ internal sealed class BenchOptions
         return true;
     }
 
+    /// <summary>The repo's .mc/admin-token if present (see <see cref="FindRepo"/>).</summary>
+    internal static string? FindTokenFile() =>
+        FindRepo() is { } repo && Path.Combine(repo, ".mc", "admin-token") is var token && File.Exists(token) ? token : null;
+
     /// <summary>Walks up from the working directory (then from the binary's directory) to the folder of
-    /// MissionControl.sln and returns its .mc/admin-token if present.</summary>
-    private static string? FindTokenFile()
+    /// MissionControl.sln.</summary>
+    internal static string? FindRepo()
     {
         foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
         {
@@ -251,13 +255,7 @@ internal sealed class BenchOptions
                 if (File.Exists(Path.Combine(dir.FullName, "MissionControl.sln"))
                     || File.Exists(Path.Combine(dir.FullName, "MissionControl.slnx")))
                 {
-                    string token = Path.Combine(dir.FullName, ".mc", "admin-token");
-                    if (File.Exists(token))
-                    {
-                        return token;
-                    }
-
-                    break;
+                    return dir.FullName;
                 }
             }
         }

@@ -29,6 +29,9 @@ public sealed class OpenClawServer : IAsyncDisposable
 {
     public const string Version = "2026.9.6";
 
+    /// <summary>OpenClaw's own default gateway port.</summary>
+    public const int DefaultPort = 18789;
+
     private readonly LocalServerOptions _options;
     private readonly IReadOnlyDictionary<string, string?> _environment;
     private readonly SemaphoreSlim _restartLock = new(1, 1);
@@ -109,7 +112,11 @@ public sealed class OpenClawServer : IAsyncDisposable
             Directory.CreateDirectory(dir);
         }
         var configPath = Path.Combine(state, "openclaw.json");
-        await File.WriteAllTextAsync(configPath, BuildConfig(port, token, Path.Combine(state, "workspace"), Path.Combine(workDir, "openclaw.jsonl"), model), ct);
+        // A work dir that is used again keeps its config: the agents the gateway added to it and any
+        // model the user configured there. Only the keys below are (re)set.
+        var existing = File.Exists(configPath) ? await File.ReadAllTextAsync(configPath, ct) : null;
+        await File.WriteAllTextAsync(configPath,
+            BuildConfig(port, token, Path.Combine(state, "workspace"), Path.Combine(workDir, "openclaw.jsonl"), model, existing, configPath), ct);
 
         var nodeBin = Path.GetDirectoryName(NodePath)!;
         var environment = new Dictionary<string, string?>
@@ -175,50 +182,118 @@ public sealed class OpenClawServer : IAsyncDisposable
         }
     }
 
-    /// <summary>The config file: a local gateway on loopback with token auth, and optionally a default model.</summary>
-    internal static string BuildConfig(int port, string token, string defaultWorkspace, string gatewayLogPath, OpenClawModelProvider? model)
+    /// <summary>
+    /// The config file: a local gateway on loopback with token auth, and optionally a default model. With
+    /// <paramref name="existing"/> (the file of an earlier start in the same work dir) everything else in
+    /// it is kept: <c>agents.entries</c> (agents.create writes there, so a restart keeps the agents) and
+    /// whatever the user added, such as <c>models</c> and <c>agents.defaults.model</c>.
+    /// </summary>
+    internal static string BuildConfig(
+        int port, string token, string defaultWorkspace, string gatewayLogPath, OpenClawModelProvider? model, string? existing = null, string? path = null)
     {
-        var defaults = new JsonObject { ["workspace"] = defaultWorkspace };
-        var config = new JsonObject
-        {
-            ["gateway"] = new JsonObject
-            {
-                ["mode"] = "local",
-                ["port"] = port,
-                ["bind"] = "loopback",
-                ["auth"] = new JsonObject { ["mode"] = "token", ["token"] = token },
-            },
-            ["agents"] = new JsonObject { ["defaults"] = defaults },
-            ["logging"] = new JsonObject { ["file"] = gatewayLogPath },
-        };
+        var config = ParseExisting(existing, path);
+        var gateway = Section(config, "gateway");
+        gateway["mode"] = "local";
+        gateway["port"] = port;
+        gateway["bind"] = "loopback";
+        gateway["auth"] = new JsonObject { ["mode"] = "token", ["token"] = token };
+        var defaults = Section(Section(config, "agents"), "defaults");
+        defaults["workspace"] = defaultWorkspace;
+        Section(config, "logging")["file"] = gatewayLogPath;
         if (model is not null)
         {
-            config["models"] = new JsonObject
+            var models = Section(config, "models");
+            models["mode"] = "merge";
+            Section(models, "providers")[model.ProviderId] = new JsonObject
             {
-                ["mode"] = "merge",
-                ["providers"] = new JsonObject
+                ["baseUrl"] = model.BaseUrl,
+                ["apiKey"] = model.ApiKey,
+                ["api"] = model.Api,
+                ["models"] = new JsonArray(new JsonObject
                 {
-                    [model.ProviderId] = new JsonObject
-                    {
-                        ["baseUrl"] = model.BaseUrl,
-                        ["apiKey"] = model.ApiKey,
-                        ["api"] = model.Api,
-                        ["models"] = new JsonArray(new JsonObject
-                        {
-                            ["id"] = model.ModelId,
-                            ["name"] = model.ModelId,
-                            ["reasoning"] = false,
-                            ["input"] = new JsonArray("text"),
-                            ["cost"] = new JsonObject { ["input"] = 0, ["output"] = 0, ["cacheRead"] = 0, ["cacheWrite"] = 0 },
-                            ["contextWindow"] = 128000,
-                            ["maxTokens"] = 4096,
-                        }),
-                    },
-                },
+                    ["id"] = model.ModelId,
+                    ["name"] = model.ModelId,
+                    ["reasoning"] = false,
+                    ["input"] = new JsonArray("text"),
+                    ["cost"] = new JsonObject { ["input"] = 0, ["output"] = 0, ["cacheRead"] = 0, ["cacheWrite"] = 0 },
+                    ["contextWindow"] = 128000,
+                    ["maxTokens"] = 4096,
+                }),
             };
             defaults["model"] = new JsonObject { ["primary"] = model.ModelRef };
         }
         return config.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>The default model of its agents (<c>agents.defaults.model</c>) as the config file has it now, if any.</summary>
+    public string? DefaultModel
+    {
+        get
+        {
+            try
+            {
+                return ParseExisting(File.ReadAllText(ConfigPath), ConfigPath)["agents"]?["defaults"]?["model"] switch
+                {
+                    JsonValue value when value.TryGetValue<string>(out var id) => id,
+                    JsonObject model when model["primary"] is JsonValue primary && primary.TryGetValue<string>(out var id) => id,
+                    _ => null,
+                };
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>The port the gateway in <paramref name="workDir"/> was configured with last time, if any.</summary>
+    public static int? LastPort(string workDir)
+    {
+        var path = Path.Combine(workDir, "state", "openclaw.json");
+        try
+        {
+            return File.Exists(path)
+                   && ParseExisting(File.ReadAllText(path), path)["gateway"]?["port"] is JsonValue value
+                   && value.TryGetValue<int>(out var port) && port is > 0 and < 65536
+                ? port
+                : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    // The gateway reads JSON5; a file a person edited may have comments and trailing commas.
+    private static readonly JsonDocumentOptions Lenient = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+
+    private static JsonObject ParseExisting(string? existing, string? path)
+    {
+        if (string.IsNullOrWhiteSpace(existing))
+        {
+            return [];
+        }
+        try
+        {
+            return JsonNode.Parse(existing, documentOptions: Lenient) as JsonObject
+                   ?? throw new InvalidOperationException($"The OpenClaw config {path} is not a JSON object; fix or remove it.");
+        }
+        catch (JsonException e)
+        {
+            // Never overwrite a config we cannot read: it may hold the user's model setup and the agents.
+            throw new InvalidOperationException($"The OpenClaw config {path} is not valid JSON ({e.Message}); fix or remove it.", e);
+        }
+    }
+
+    private static JsonObject Section(JsonObject parent, string name)
+    {
+        if (parent[name] is JsonObject section)
+        {
+            return section;
+        }
+        section = [];
+        parent[name] = section;
+        return section;
     }
 
     /// <summary>
