@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace MissionControl.Agents.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAgentsDbContext))]
-    [Migration("20261130041133_Initial")]
-    partial class Initial
+    [Migration("20261130055414_Agents")]
+    partial class Agents
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)

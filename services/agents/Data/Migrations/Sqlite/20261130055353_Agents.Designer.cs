@@ -11,8 +11,8 @@ using MissionControl.Agents.Data;
 namespace MissionControl.Agents.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAgentsDbContext))]
-    [Migration("20261130041130_Initial")]
-    partial class Initial
+    [Migration("20261130055353_Agents")]
+    partial class Agents
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace MissionControl.Agents.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class Initial : Migration
+    public partial class Agents : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -93,38 +93,6 @@ namespace MissionControl.Agents.Data.Migrations.Sqlite
                     table.PrimaryKey("pk_gateways", x => x.id);
                 });
 
-            migrationBuilder.CreateTable(
-                name: "inbox_messages",
-                columns: table => new
-                {
-                    message_id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    consumer = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
-                    processed_at = table.Column<DateTime>(type: "TEXT", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("pk_inbox_messages", x => new { x.message_id, x.consumer });
-                });
-
-            migrationBuilder.CreateTable(
-                name: "outbox_messages",
-                columns: table => new
-                {
-                    sequence = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    message_id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    type = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
-                    payload = table.Column<string>(type: "TEXT", nullable: false),
-                    occurred_at = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    attempts = table.Column<int>(type: "INTEGER", nullable: false),
-                    last_error = table.Column<string>(type: "TEXT", nullable: true),
-                    dead_at = table.Column<DateTime>(type: "TEXT", nullable: true)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("pk_outbox_messages", x => x.sequence);
-                });
-
             migrationBuilder.CreateIndex(
                 name: "ix_agents_board_id",
                 table: "agents",
@@ -165,12 +133,6 @@ namespace MissionControl.Agents.Data.Migrations.Sqlite
                 name: "ix_gateways_organization_id",
                 table: "gateways",
                 column: "organization_id");
-
-            migrationBuilder.CreateIndex(
-                name: "ix_outbox_messages_message_id",
-                table: "outbox_messages",
-                column: "message_id",
-                unique: true);
         }
 
         /// <inheritdoc />
@@ -184,12 +146,6 @@ namespace MissionControl.Agents.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "gateways");
-
-            migrationBuilder.DropTable(
-                name: "inbox_messages");
-
-            migrationBuilder.DropTable(
-                name: "outbox_messages");
         }
     }
 }
