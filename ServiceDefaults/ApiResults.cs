@@ -54,3 +54,22 @@ public readonly record struct PageRequest(int Limit, int Offset)
         return error is null;
     }
 }
+
+/// <summary>Request bodies read by hand (PATCH bodies, where which keys are present matters).</summary>
+public static class JsonRequests
+{
+    /// <summary>The body as a JSON object; malformed JSON or any other JSON value is the caller's fault: 400.</summary>
+    public static async Task<System.Text.Json.Nodes.JsonObject> ReadObjectAsync(HttpRequest request, CancellationToken ct)
+    {
+        System.Text.Json.Nodes.JsonNode? node;
+        try
+        {
+            node = await System.Text.Json.Nodes.JsonNode.ParseAsync(request.Body, cancellationToken: ct);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new BadHttpRequestException($"Malformed JSON: {e.Message}", e);
+        }
+        return node as System.Text.Json.Nodes.JsonObject ?? throw new BadHttpRequestException("The request body must be a JSON object.");
+    }
+}

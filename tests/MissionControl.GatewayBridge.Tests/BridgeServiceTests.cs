@@ -30,7 +30,7 @@ public sealed class BridgeServiceTests(OpenClawGatewayFixture gateway, BrokerFix
     {
         Directory.CreateDirectory(_workDir);
         _bus = await BusProbe.StartAsync(broker.ConnectionString, typeof(GatewayCreated), typeof(GatewayConnectionChanged), typeof(AgentProvisioned),
-            typeof(AgentProvisioningFailed), typeof(AgentMessageReceived), typeof(TokenUsageReported), typeof(GatewayDeleted));
+            typeof(AgentProvisioningFailed), typeof(AgentMessageReceived), typeof(TokenUsageReported), typeof(GatewayDeleted), typeof(GatewayUpdated));
         _bridge = new ServiceFactory<Program>(new Dictionary<string, string?>
         {
             ["ConnectionStrings:messaging"] = broker.ConnectionString,
@@ -277,6 +277,26 @@ public sealed class BridgeServiceTests(OpenClawGatewayFixture gateway, BrokerFix
         var (_, reply) = await _bus.WaitForAsync<AgentMessageReceived>(e => e.TaskId == task && e.State == "final", TimeSpan.FromSeconds(90));
         Assert.Equal(lead, reply.AgentId);
         Assert.Contains("GATEWAY MAIN QUESTION", reply.Text);
+    }
+
+    [Fact]
+    public async Task A_gateway_change_is_checked_like_a_new_one_and_announced()
+    {
+        var id = await RegisterGatewayAsync();
+        var renamed = await Admin.PatchAsJsonAsync($"/api/v1/gateways/{id}", new { name = "Renamed", allow_insecure_tls = true });
+        Assert.Equal(HttpStatusCode.OK, renamed.StatusCode);
+        var read = await renamed.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Renamed", read.GetProperty("name").GetString());
+        Assert.True(read.GetProperty("allow_insecure_tls").GetBoolean());
+        await _bus.WaitForAsync<GatewayUpdated>(e => e.Gateway.Id == id && e.ChangedFields.SequenceEqual(new[] { "name", "allow_insecure_tls" }));
+
+        var badFlag = await Admin.PatchAsJsonAsync($"/api/v1/gateways/{id}", new { disable_device_pairing = "yes" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, badFlag.StatusCode);
+        var wrongToken = await Admin.PatchAsJsonAsync($"/api/v1/gateways/{id}", new { token = "not-the-token" });
+        Assert.Equal(HttpStatusCode.BadGateway, wrongToken.StatusCode);
+        var unchanged = await Admin.GetFromJsonAsync<JsonElement>($"/api/v1/gateways/{id}");
+        Assert.Equal("Renamed", unchanged.GetProperty("name").GetString());
+        Assert.False(unchanged.GetProperty("disable_device_pairing").GetBoolean());
     }
 
     [Fact]

@@ -58,7 +58,7 @@ public static class AgentsApi
 
     private static async Task<IResult> Patch(Guid agentId, HttpContext http, AgentReads reads, AgentChanges changes, bool? force, CancellationToken ct)
     {
-        var body = await ReadObjectAsync(http.Request, ct);
+        var body = await JsonRequests.ReadObjectAsync(http.Request, ct);
         if (await FindManagedAsync(agentId, http, reads, ct) is { } refused) return refused;
         return await changes.PatchAsync(agentId, body, force == true, ct);
     }
@@ -116,20 +116,5 @@ public static class AgentsApi
         var principal = http.GetPrincipal();
         var agent = await reads.Visible(principal).FirstOrDefaultAsync(a => a.Id == agentId, ct);
         return agent is null ? ApiProblems.NotFound("Agent not found.") : Access.RefuseManage(principal, agent);
-    }
-
-    /// <summary>A PATCH body where presence matters: read as a JSON object; anything else is a 400.</summary>
-    internal static async Task<JsonObject> ReadObjectAsync(HttpRequest request, CancellationToken ct)
-    {
-        JsonNode? node;
-        try
-        {
-            node = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException e)
-        {
-            throw new BadHttpRequestException($"Malformed JSON: {e.Message}", e);
-        }
-        return node as JsonObject ?? throw new BadHttpRequestException("The request body must be a JSON object.");
     }
 }

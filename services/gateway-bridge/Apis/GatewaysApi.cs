@@ -133,22 +133,8 @@ public static class GatewaysApi
                 changed.Add("token");
             }
         }
-        foreach (var (field, apply) in new (string, Action<bool>)[]
-                 {
-                     ("allow_insecure_tls", v => gateway.AllowInsecureTls = v), ("disable_device_pairing", v => gateway.DisableDevicePairing = v),
-                 })
-        {
-            if (!body.TryGetProperty(field, out var flag)) continue;
-            if (flag.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-            {
-                errors[field] = ["Must be true or false."];
-                continue;
-            }
-            var current = field == "allow_insecure_tls" ? gateway.AllowInsecureTls : gateway.DisableDevicePairing;
-            if (flag.GetBoolean() == current) continue;
-            apply(flag.GetBoolean());
-            changed.Add(field);
-        }
+        if (Flag(body, "allow_insecure_tls", gateway.AllowInsecureTls, errors, changed) is { } insecure) gateway.AllowInsecureTls = insecure;
+        if (Flag(body, "disable_device_pairing", gateway.DisableDevicePairing, errors, changed) is { } noPairing) gateway.DisableDevicePairing = noPairing;
         if (errors.Count > 0) return ApiProblems.Validation(errors);
         if (changed.Count == 0) return Results.Ok(Read(gateway));
 
@@ -216,6 +202,20 @@ public static class GatewaysApi
             return new CheckResult(ApiProblems.Status(status, $"Gateway check failed: {e.Message}", "gateway_check_failed",
                 new Dictionary<string, object?> { ["gateway_error_code"] = code }), "disconnected", null, e);
         }
+    }
+
+    /// <summary>A boolean field's new value when present and different (recorded in <paramref name="changed"/>).</summary>
+    private static bool? Flag(JsonElement body, string field, bool current, Dictionary<string, string[]> errors, List<string> changed)
+    {
+        if (!body.TryGetProperty(field, out var flag)) return null;
+        if (flag.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            errors[field] = ["Must be true or false."];
+            return null;
+        }
+        if (flag.GetBoolean() == current) return null;
+        changed.Add(field);
+        return flag.GetBoolean();
     }
 
     private static string? CheckName(string? name, Dictionary<string, string[]> errors)

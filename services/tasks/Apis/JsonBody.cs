@@ -16,19 +16,8 @@ public sealed class JsonBody
     public Dictionary<string, string[]> Errors { get; } = [];
 
     /// <summary>Malformed JSON or a body that is not an object is the caller's fault: 400.</summary>
-    public static async Task<JsonBody> ReadAsync(HttpRequest request, CancellationToken ct)
-    {
-        JsonNode? node;
-        try
-        {
-            node = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException e)
-        {
-            throw new BadHttpRequestException($"Malformed JSON: {e.Message}", e);
-        }
-        return node is JsonObject json ? new JsonBody(json) : throw new BadHttpRequestException("The request body must be a JSON object.");
-    }
+    public static async Task<JsonBody> ReadAsync(HttpRequest request, CancellationToken ct) =>
+        new(await JsonRequests.ReadObjectAsync(request, ct));
 
     public bool Has(string name) => _json.ContainsKey(name);
 
