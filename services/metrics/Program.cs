@@ -1,11 +1,17 @@
 using MissionControl.Metrics.Data;
+using MissionControl.Metrics.EventLog;
 
-// metrics: the event log, activity feed, dashboard KPIs, token usage, outbound webhooks.
-// The platform is in place (auth, database, outbox, bus, health); its API arrives with its features.
+// metrics: the event log (every integration event, once, in order) and what reads it: activity,
+// dashboard KPIs, token usage and cost, outbound webhooks. The edge's SSE streams are fed from it.
 var builder = WebApplication.CreateBuilder(args);
-builder.AddMissionControlService<MetricsDbContext, SqliteMetricsDbContext, PostgresMetricsDbContext>("metrics");
+builder.AddMissionControlService<MetricsDbContext, SqliteMetricsDbContext, PostgresMetricsDbContext>("metrics", bus => bus.AddEventLogConsumers());
+builder.Services.AddSingleton<RecentEvents>();
+builder.Services.AddSingleton<EventLogWriter>();
+builder.Services.AddSingleton<EventLogRetention>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<EventLogRetention>());
 
 var app = await builder.BuildMissionControlServiceAsync<MetricsDbContext>();
+app.MapEventLogApi();
 app.Run();
 
 public partial class Program;

@@ -1,14 +1,44 @@
 using Microsoft.EntityFrameworkCore;
 using MissionControl.Messaging;
+using MissionControl.Metrics.EventLog;
 
 namespace MissionControl.Metrics.Data;
 
-/// <summary>metrics's own database. So far only the outbox and inbox; its tables arrive with its features.</summary>
+/// <summary>metrics's own database: the event log and what is derived from it.</summary>
 public abstract class MetricsDbContext(DbContextOptions options) : DbContext(options)
 {
+    public DbSet<LogEntry> Events => Set<LogEntry>();
+    public DbSet<LogHead> LogHead => Set<LogHead>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configuration) => configuration.UseUtcDateTimes();
 
-    protected override void OnModelCreating(ModelBuilder model) => model.AddOutboxAndInbox();
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.AddOutboxAndInbox();
+
+        model.Entity<LogEntry>(e =>
+        {
+            e.ToTable("events");
+            e.HasKey(x => x.Seq);
+            e.Property(x => x.Seq).ValueGeneratedNever();
+            e.HasIndex(x => x.EventId).IsUnique();
+            // Replays seek by (organization, seq) or (board, seq): their cost does not grow with the log.
+            e.HasIndex(x => new { x.OrganizationId, x.Seq });
+            e.HasIndex(x => new { x.BoardId, x.Seq });
+            e.HasIndex(x => new { x.TaskId, x.Seq });
+            e.HasIndex(x => x.LoggedAt);
+            e.Property(x => x.Topic).HasMaxLength(32);
+            e.Property(x => x.Name).HasMaxLength(32);
+            e.Property(x => x.Type).HasMaxLength(80);
+            e.Property(x => x.Audience).HasMaxLength(16);
+        });
+        model.Entity<LogHead>(e =>
+        {
+            e.ToTable("event_log_head");
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.HasData(new LogHead { Id = 1, LastSeq = 0 });
+        });
+    }
 }
 
 public sealed class SqliteMetricsDbContext(DbContextOptions<SqliteMetricsDbContext> options) : MetricsDbContext(options);

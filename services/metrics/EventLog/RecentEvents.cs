@@ -1,0 +1,49 @@
+using MissionControl.EventLog;
+
+namespace MissionControl.Metrics.EventLog;
+
+/// <summary>
+/// The events this instance logged most recently, so live feeds read them from memory instead of the
+/// database, and a signal that wakes the feeds when one is added. Another instance's events are not
+/// here; a feed notices the gap in seq and reads the database.
+/// </summary>
+public sealed class RecentEvents(int capacity = 8192)
+{
+    private readonly Lock _gate = new();
+    private readonly LoggedEvent?[] _ring = new LoggedEvent?[capacity];
+    private TaskCompletionSource _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Add(LoggedEvent e)
+    {
+        TaskCompletionSource added;
+        lock (_gate)
+        {
+            _ring[e.Seq % _ring.Length] = e;
+            added = _added;
+            _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        added.TrySetResult();
+    }
+
+    /// <summary>Completes when the next event is added.</summary>
+    public Task NextAddedAsync()
+    {
+        lock (_gate) return _added.Task;
+    }
+
+    /// <summary>The events right after <paramref name="after"/>, contiguous; empty when the next one is not held here.</summary>
+    public List<LoggedEvent> ReadAfter(long after, int max)
+    {
+        var result = new List<LoggedEvent>();
+        lock (_gate)
+        {
+            for (var seq = after + 1; result.Count < max; seq++)
+            {
+                var e = _ring[seq % _ring.Length];
+                if (e is null || e.Seq != seq) break;
+                result.Add(e);
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,196 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using MissionControl.Contracts.Agents;
+using MissionControl.Contracts.Gateways;
+using MissionControl.Contracts.Orgs;
+using MissionControl.InternalAuth;
+using MissionControl.Metrics.EventLog;
+
+namespace MissionControl.Metrics.Tests;
+
+public abstract class EventLogTests(BrokerFixture broker) : MetricsServiceTest(broker)
+{
+    [Fact]
+    public async Task Every_event_is_logged_once_in_publish_order_with_contiguous_positions()
+    {
+        var board = Guid.NewGuid();
+        var task = Guid.NewGuid();
+        var at = DateTimeOffset.UtcNow;
+        var created = Guid.NewGuid();
+        await Bus.PublishAsync(TaskCreatedEvent(board, task, at), created);
+        var moves = new List<Guid>();
+        var states = new[] { "inbox", "in_progress", "review", "done" };
+        for (var i = 1; i < states.Length; i++)
+        {
+            var id = Guid.NewGuid();
+            moves.Add(id);
+            await Bus.PublishAsync(StatusChangedEvent(board, task, states[i - 1], states[i], at.AddMinutes(i)), id);
+        }
+        // The same message again (a broker redelivery): logged once.
+        await Bus.PublishAsync(TaskCreatedEvent(board, task, at), created);
+        var last = await WaitLoggedAsync(moves[^1]);
+
+        var page = await Edge.GetFromJsonAsync<JsonElement>($"/internal/events?organization_id={Org}");
+        var items = page.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal([created, .. moves], items.Select(e => e.GetProperty("id").GetGuid()));
+        var seqs = items.Select(e => e.GetProperty("seq").GetInt64()).ToList();
+        Assert.Equal(Enumerable.Range(0, seqs.Count).Select(i => seqs[0] + i), seqs);
+        Assert.Equal("task.status_changed", last.GetProperty("type").GetString());
+        Assert.Equal("task", last.GetProperty("name").GetString());
+        Assert.Equal("tasks", last.GetProperty("topic").GetString());
+        Assert.Equal(board, last.GetProperty("board_id").GetGuid());
+        Assert.Equal(task, last.GetProperty("task_id").GetGuid());
+        Assert.Equal("Task moved to done: A task.", last.GetProperty("message").GetString());
+        // The payload is the task as it was when it happened (reference §4 shape).
+        Assert.Equal("done", last.GetProperty("data").GetProperty("task").GetProperty("status").GetString());
+        Assert.Equal("task.status_changed", last.GetProperty("data").GetProperty("type").GetString());
+
+        // A redelivered message after the others still adds nothing.
+        await Bus.PublishAsync(StatusChangedEvent(board, task, "review", "done", at.AddMinutes(3)), moves[^1]);
+        var marker = Guid.NewGuid();
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), at), marker);
+        var again = await Edge.GetFromJsonAsync<JsonElement>($"/internal/events?organization_id={Org}");
+        Assert.Equal(5, again.GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Callers_see_only_what_their_role_and_board_access_allow()
+    {
+        var boardA = Guid.NewGuid();
+        var boardB = Guid.NewGuid();
+        var now = DateTimeOffset.UtcNow;
+        var onA = Guid.NewGuid();
+        var onB = Guid.NewGuid();
+        var tag = Guid.NewGuid();
+        var gateway = Guid.NewGuid();
+        var provisioning = Guid.NewGuid();
+        await Bus.PublishAsync(TaskCreatedEvent(boardA, Guid.NewGuid(), now), onA);
+        await Bus.PublishAsync(TaskCreatedEvent(boardB, Guid.NewGuid(), now), onB);
+        await Bus.PublishAsync(new TagChanged { OrganizationId = Org, OccurredAt = now, Tag = new TagState
+        {
+            Id = Guid.NewGuid(), OrganizationId = Org, Name = "infra", Slug = "infra", Color = "ff0000",
+        } }, tag);
+        await Bus.PublishAsync(new GatewayConnectionChanged { OrganizationId = Org, GatewayId = Guid.NewGuid(), State = "connected", OccurredAt = now }, gateway);
+        await Bus.PublishAsync(new AgentDeprovisionRequested
+        {
+            OrganizationId = Org, AgentId = Guid.NewGuid(), GatewayId = Guid.NewGuid(), GatewayAgentId = "mc-x", SessionKey = "agent:mc-x:main", OccurredAt = now,
+        }, provisioning);
+        await WaitLoggedAsync(provisioning);
+        await WaitLoggedAsync(gateway);
+        await WaitLoggedAsync(tag);
+
+        async Task<List<Guid>> Seen(HttpClient client)
+        {
+            var page = await client.GetFromJsonAsync<JsonElement>("/api/v1/events?limit=200");
+            return page.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("id").GetGuid()).ToList();
+        }
+
+        Assert.Equal([onA, onB, tag, gateway], await Seen(Owner));
+        Assert.Equal([onA, tag], await Seen(Member(new BoardGrant(boardA, true, false))));
+        Assert.Equal([onB], await Seen(AgentClient(Guid.NewGuid(), boardB)));
+        // Another organization's owner sees none of it.
+        Assert.Empty(await Seen(Metrics.ClientFor(TestTokens.Owner(Guid.NewGuid()))));
+        // Only services read the raw log.
+        Assert.Equal(HttpStatusCode.Forbidden, (await Owner.GetAsync($"/internal/events?organization_id={Org}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Owner.GetAsync("/internal/events/feed")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_cursor_pages_through_the_log_and_filters_by_type()
+    {
+        var board = Guid.NewGuid();
+        var now = DateTimeOffset.UtcNow;
+        var ids = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            var task = Guid.NewGuid();
+            ids.Add(Guid.NewGuid());
+            await Bus.PublishAsync(TaskCreatedEvent(board, task, now), ids[^1]);
+            ids.Add(Guid.NewGuid());
+            await Bus.PublishAsync(StatusChangedEvent(board, task, "inbox", "in_progress", now), ids[^1]);
+        }
+        await WaitLoggedAsync(ids[^1]);
+
+        var seen = new List<Guid>();
+        long after = 0;
+        while (true)
+        {
+            var page = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/events?after={after}&limit=3");
+            seen.AddRange(page.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("id").GetGuid()));
+            after = page.GetProperty("next_after").GetInt64();
+            if (!page.GetProperty("has_more").GetBoolean()) break;
+        }
+        Assert.Equal(ids, seen);
+
+        var moved = await Owner.GetFromJsonAsync<JsonElement>("/api/v1/events?type=task.status_changed&limit=200");
+        Assert.Equal(5, moved.GetProperty("items").GetArrayLength());
+        var all = await Owner.GetFromJsonAsync<JsonElement>("/api/v1/events?type=task.*&limit=200");
+        Assert.Equal(10, all.GetProperty("items").GetArrayLength());
+
+        // The edge's resume query: one board's tasks between two positions.
+        var positions = (await Edge.GetFromJsonAsync<JsonElement>($"/internal/events?organization_id={Org}")).GetProperty("items")
+            .EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()).ToList();
+        var window = await Edge.GetFromJsonAsync<JsonElement>(
+            $"/internal/events?organization_id={Org}&topic=tasks&board_id={board}&after={positions[2]}&before={positions[6]}");
+        Assert.Equal(positions[3..6], window.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()));
+        var otherBoard = await Edge.GetFromJsonAsync<JsonElement>($"/internal/events?organization_id={Org}&board_id={Guid.NewGuid()}");
+        Assert.Equal(0, otherBoard.GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task The_feed_streams_new_events_live_and_resumes_after_a_position()
+    {
+        var board = Guid.NewGuid();
+        var now = DateTimeOffset.UtcNow;
+        var first = await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), now));
+        var from = first.GetProperty("seq").GetInt64();
+
+        using var feed = await Edge.GetAsync($"/internal/events/feed?after={from - 1}", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, feed.StatusCode);
+        using var reader = new StreamReader(await feed.Content.ReadAsStreamAsync());
+        async Task<JsonElement> NextAsync()
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            while (true)
+            {
+                var line = await reader.ReadLineAsync(timeout.Token);
+                if (!string.IsNullOrEmpty(line)) return JsonDocument.Parse(line).RootElement.Clone();
+            }
+        }
+
+        Assert.Equal(from, (await NextAsync()).GetProperty("seq").GetInt64());
+        var live = Guid.NewGuid();
+        await Bus.PublishAsync(TaskCreatedEvent(board, Guid.NewGuid(), now), live);
+        var next = await NextAsync();
+        Assert.Equal(live, next.GetProperty("id").GetGuid());
+        Assert.Equal(from + 1, next.GetProperty("seq").GetInt64());
+    }
+
+    [Fact]
+    public async Task Retention_removes_old_events_and_positions_are_never_reused()
+    {
+        var board = Guid.NewGuid();
+        var old = await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow));
+        var removed = await Service<EventLogRetention>().SweepAsync(retentionDays: 0, CancellationToken.None);
+        Assert.True(removed >= 1);
+        Assert.Equal(0, (await Edge.GetFromJsonAsync<JsonElement>($"/internal/events?organization_id={Org}")).GetProperty("items").GetArrayLength());
+
+        var fresh = await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow));
+        Assert.True(fresh.GetProperty("seq").GetInt64() > old.GetProperty("seq").GetInt64());
+        var head = await Edge.GetFromJsonAsync<JsonElement>("/internal/events/head");
+        Assert.True(head.GetProperty("seq").GetInt64() >= fresh.GetProperty("seq").GetInt64());
+    }
+}
+
+[Collection(InfrastructureCollection.Collection)]
+public sealed class EventLogOnSqliteTests(BrokerFixture broker) : EventLogTests(broker)
+{
+    protected override string DatabaseConnectionString() => OnSqlite.NewDatabase();
+}
+
+[Collection(InfrastructureCollection.Collection)]
+public sealed class EventLogOnPostgresTests(BrokerFixture broker, PostgresFixture postgres) : EventLogTests(broker)
+{
+    protected override string DatabaseConnectionString() => postgres.ConnectionStringForNewDatabase("metrics");
+}
