@@ -17,6 +17,17 @@ builder.Services.AddSingleton(new InternalTokenSigner(signingKey));
 builder.Services.AddSingleton(AdminToken.FromConfiguration(builder.Configuration));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<SseHub>();
+builder.Services.AddSingleton<EventLogClient>();
+builder.Services.AddHostedService<EventFeed>();
+builder.Services.AddHttpClient("metrics", c => c.BaseAddress = new Uri("http://metrics")).WithQuickRetries();
+// The event log's feed is a long-lived stream: no timeout, no retries (EventFeed reconnects itself).
+#pragma warning disable EXTEXP0001
+builder.Services.AddHttpClient(EventLogClient.FeedClientName, c =>
+{
+    c.BaseAddress = new Uri("http://metrics");
+    c.Timeout = Timeout.InfiniteTimeSpan;
+}).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
 builder.Services.AddHttpClient("orgs", c => c.BaseAddress = new Uri("http://orgs")).WithQuickRetries();
 builder.Services.AddHttpClient("agents", c => c.BaseAddress = new Uri("http://agents")).WithQuickRetries();
 builder.Services.AddHttpClient(nameof(OidcValidator));
@@ -31,8 +42,7 @@ builder.AddMissionControlBus("edge", x => x.AddConsumer<EdgeEventsConsumer>().En
     // Every edge instance needs every event: a per-instance queue that goes away with the instance.
     e.Temporary = true;
     e.InstanceId = instance;
-    e.ConcurrentMessageLimit = 1; // keeps each board's events in order
-    e.PrefetchCount = 256;
+    e.PrefetchCount = 64;
 }));
 
 var app = builder.Build();

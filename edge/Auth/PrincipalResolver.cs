@@ -18,7 +18,7 @@ public sealed class PrincipalResolver(IHttpClientFactory clients, InternalTokenS
     /// <summary>Unknown credentials are remembered briefly so a stream of bad ones does not reach orgs each time.</summary>
     public static readonly TimeSpan RejectionLifetime = TimeSpan.FromSeconds(10);
     private const int MaxEntries = 20_000;
-    private static readonly McPrincipal EdgeService = new() { Kind = PrincipalKind.Service, Subject = "edge" };
+    public static readonly McPrincipal EdgeService = new() { Kind = PrincipalKind.Service, Subject = "edge" };
 
     private readonly ConcurrentDictionary<string, (McPrincipal Principal, DateTimeOffset Expires)> _cache = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _rejected = new();

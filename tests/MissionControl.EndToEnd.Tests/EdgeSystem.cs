@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace MissionControl.EndToEnd.Tests;
 
 /// <summary>
-/// orgs, tasks and the edge as processes on the real broker, configured as the AppHost does; tests
+/// orgs, tasks, metrics and the edge as processes on the real broker, configured as the AppHost does; tests
 /// talk only to the edge. Extra edge settings (OIDC, the agents address) come from the test.
 /// </summary>
 public sealed class EdgeSystem : IAsyncDisposable
@@ -17,6 +17,7 @@ public sealed class EdgeSystem : IAsyncDisposable
     public string Tasks { get; private set; } = "";
     public string Agents { get; private set; } = "";
     public string Bridge { get; private set; } = "";
+    public string Metrics { get; private set; } = "";
     public string WorkDir => _processes.WorkDir;
     public HttpClient Admin { get; private set; } = null!;
     private Dictionary<string, string?> _edgeEnvironment = [];
@@ -40,6 +41,11 @@ public sealed class EdgeSystem : IAsyncDisposable
             ["ConnectionStrings__tasksdb"] = $"Data Source={Path.Combine(system.WorkDir, "tasks.db")}",
             ["services__orgs__http__0"] = system.Orgs,
         });
+        // The event log: every SSE stream at the edge is fed from it.
+        system.Metrics = await system._processes.StartAsync("metrics", "MissionControl.Metrics", new Dictionary<string, string?>(common)
+        {
+            ["ConnectionStrings__metricsdb"] = $"Data Source={Path.Combine(system.WorkDir, "metrics.db")}",
+        });
         if (agents is not null)
         {
             var agentsEnvironment = new Dictionary<string, string?>(common)
@@ -62,6 +68,7 @@ public sealed class EdgeSystem : IAsyncDisposable
             ["MC_ADMIN_TOKEN"] = system.AdminToken,
             ["services__orgs__http__0"] = system.Orgs,
             ["services__tasks__http__0"] = system.Tasks,
+            ["services__metrics__http__0"] = system.Metrics,
         };
         if (agents is not null)
         {
