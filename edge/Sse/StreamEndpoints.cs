@@ -22,7 +22,7 @@ public static class StreamEndpoints
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>How frames look: the /api/v1 named events, the same with an envelope naming the type, or seed 001's unnamed JSON.</summary>
-    public enum Format { Named, Typed, Seed001 }
+    public enum Format { Named, Typed, Seed001, Comment }
 
     private sealed record Stream(Func<SseEvent, bool> Filter, string? Topic = null, Guid? BoardId = null, Guid? GroupId = null, Format Format = Format.Named);
 
@@ -38,6 +38,7 @@ public static class StreamEndpoints
             await StreamGroupMemoryAsync(http, groupId);
         });
         app.MapGet("/api/v1/agents/stream", StreamAgentsAsync);
+        app.MapGet("/api/v1/activity/task-comments/stream", StreamTaskCommentsAsync);
         app.MapGet("/api/v1/events/stream", (HttpContext http) => StreamEverythingAsync(http, Format.Typed));
         app.MapGet("/api/events", (HttpContext http) => StreamEverythingAsync(http, Format.Seed001));
         return app;
@@ -64,6 +65,21 @@ public static class StreamEndpoints
         }
         var principal = http.GetPrincipal();
         await RunAsync(http, new Stream(e => e.Event.Topic == EventTopics.Agents && EventAudiences.CanSee(principal, e.Event), EventTopics.Agents));
+    }
+
+    /// <summary>Task comments as the reference's feed items (event "comment"), of one board or every board the member reads.</summary>
+    private static async Task StreamTaskCommentsAsync(HttpContext http, Guid? board_id)
+    {
+        var principal = http.GetPrincipal();
+        if (principal.Kind != PrincipalKind.User)
+        {
+            await Results.Problem(statusCode: 403, detail: "The task-comments feed is for organization members.").ExecuteAsync(http);
+            return;
+        }
+        if (board_id is { } board && await CheckAccessAsync(http, $"/api/v1/boards/{board}") is null) return;
+        await RunAsync(http, new Stream(
+            e => e.Event.Type == "task.comment" && (board_id is null || e.Event.BoardId == board_id) && EventAudiences.CanSee(principal, e.Event),
+            EventTopics.Tasks, BoardId: board_id, Format: Format.Comment));
     }
 
     private static async Task StreamBoardAsync(HttpContext http, Guid boardId, string topic)
@@ -265,6 +281,10 @@ public static class StreamEndpoints
                     id = e.Id, seq = e.Seq, type = e.Type, board_id = e.BoardId, board_group_id = e.BoardGroupId, task_id = e.TaskId,
                     agent_id = e.AgentId, message = e.Message, occurred_at = e.OccurredAt, data = e.Data,
                 }, JsonDefaults.Api));
+                break;
+            case Format.Comment:
+                body.Write("\nevent: comment\ndata: "u8);
+                body.Write(JsonSerializer.SerializeToUtf8Bytes(new { comment = e.Data.TryGetProperty("feed_item", out var item) ? item : e.Data }, JsonDefaults.Api));
                 break;
             case Format.Seed001:
                 body.Write("\ndata: "u8);

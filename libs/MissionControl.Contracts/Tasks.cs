@@ -110,6 +110,10 @@ public sealed record TaskCommentAdded : IIntegrationEvent
     public required Guid OrganizationId { get; init; }
     public required Guid BoardId { get; init; }
     public required TaskCommentState Comment { get; init; }
+    /// <summary>For the task-comments feed: the task's title, the board's name, and an agent author's role (lead, worker).</summary>
+    public string? TaskTitle { get; init; }
+    public string? BoardName { get; init; }
+    public string? AuthorRole { get; init; }
     /// <summary>task.comment</summary>
     public required ActivityInfo Activity { get; init; }
     public required DateTimeOffset OccurredAt { get; init; }

@@ -1,3 +1,4 @@
+using MissionControl.Metrics.Activity;
 using MissionControl.Metrics.Data;
 using MissionControl.Metrics.EventLog;
 
@@ -12,6 +13,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<EventLogRetention>
 
 var app = await builder.BuildMissionControlServiceAsync<MetricsDbContext>();
 app.MapEventLogApi();
+app.MapActivityApi();
 app.Run();
 
 public partial class Program;

@@ -131,4 +131,26 @@ public sealed class EventLogStreamsTests(BrokerFixture broker) : IAsyncLifetime
         Assert.Equal("in_progress", moved.GetProperty("data").GetProperty("task").GetProperty("status").GetString());
         Assert.True(long.Parse(frames[1].Id!) > long.Parse(frames[0].Id!));
     }
+
+    [Fact]
+    public async Task A_comment_reaches_the_task_comments_stream_and_the_activity_feed()
+    {
+        var board = await EdgeSystem.BoardAsync(_admin);
+        var task = await EdgeSystem.CreateAsync(_admin, $"/api/v1/boards/{board}/tasks", new { title = "Write the plan" });
+        await using var comments = await SseClient.OpenAsync(_admin, $"/api/v1/activity/task-comments/stream?board_id={board}");
+        await EdgeSystem.CreateAsync(_admin, $"/api/v1/boards/{board}/tasks/{task}/comments", new { message = "On it" });
+
+        var frame = await comments.NextAsync();
+        Assert.Equal("comment", frame.Event);
+        var item = JsonDocument.Parse(frame.Data).RootElement.GetProperty("comment");
+        Assert.Equal("On it", item.GetProperty("message").GetString());
+        Assert.Equal("Write the plan", item.GetProperty("task_title").GetString());
+        Assert.Equal("Launch", item.GetProperty("board_name").GetString());
+
+        var feed = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/activity?board_id={board}");
+        var types = feed.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("event_type").GetString()).ToList();
+        Assert.Equal(["task.comment", "task.created"], types.Take(2));
+        var events = await _admin.GetFromJsonAsync<JsonElement>("/api/v1/events?type=task.*");
+        Assert.Contains(events.GetProperty("items").EnumerateArray(), e => e.GetProperty("type").GetString() == "task.comment");
+    }
 }

@@ -28,7 +28,8 @@ public static partial class EventProjection
             TaskDeleted m => Activity(m.Activity, EventTopics.Tasks, "task", m.BoardId,
                 new { type = m.Activity.EventType, activity = m.Activity, task = m.Task }) with { TaskId = m.Task.Id },
             TaskCommentAdded m => Activity(m.Activity, EventTopics.Tasks, "task", m.BoardId,
-                new { type = "task.comment", activity = m.Activity, comment = m.Comment }) with { TaskId = m.Comment.TaskId, Type = "task.comment" },
+                new { type = "task.comment", activity = m.Activity, comment = m.Comment, feed_item = CommentFeedItem(m) })
+                with { TaskId = m.Comment.TaskId, Type = "task.comment" },
             ApprovalChanged m => Activity(m.Activity, EventTopics.Approvals, "approval", m.BoardId,
                 new { approval = m.Approval, pending_approvals_count = m.PendingApprovalsCount, task_counts = m.TaskCounts })
                 with { TaskId = m.Approval.TaskId, AgentId = m.Activity.AgentId ?? m.Approval.AgentId },
@@ -94,6 +95,15 @@ public static partial class EventProjection
             Data = JsonSerializer.Serialize(entry.Payload, entry.Payload.GetType(), JsonDefaults.Api),
         };
     }
+
+    /// <summary>The reference's task-comments feed item (ActivityTaskCommentFeedItemRead), carried in the log for its stream.</summary>
+    public static object CommentFeedItem(TaskCommentAdded m) => new
+    {
+        id = m.Comment.Id, created_at = m.Comment.CreatedAt, message = m.Comment.Message,
+        agent_id = m.Comment.AgentId, agent_name = m.Comment.AgentId is null ? null : m.Comment.AuthorName, agent_role = m.AuthorRole,
+        user_id = m.Comment.UserId, author_name = m.Comment.AuthorName,
+        task_id = m.Comment.TaskId, task_title = m.TaskTitle, board_id = m.BoardId, board_name = m.BoardName,
+    };
 
     /// <summary>TaskTagsChanged → task_tags.changed; WebhookDeliveryFailed → webhook_delivery.failed.</summary>
     public static string TypeName(Type type)

@@ -24,6 +24,7 @@ public sealed class CommentWriter(TasksDbContext db, CopyCache copies)
         db.AddIntegrationEvent(new TaskCommentAdded
         {
             OrganizationId = board.OrganizationId, BoardId = board.Id, Comment = State(comment), OccurredAt = now,
+            TaskTitle = task.Title, BoardName = board.Name, AuthorRole = author.Kind == PrincipalKind.Agent ? author.Role : null,
             Activity = Events.Activity("task.comment", comment.Message, author, task.Id, now),
         });
 
