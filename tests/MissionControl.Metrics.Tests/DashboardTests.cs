@@ -280,6 +280,43 @@ public abstract class DashboardTests(BrokerFixture broker) : MetricsServiceTest(
         var other = await Dashboard(Metrics.ClientFor(TestTokens.Owner(Guid.NewGuid())), "range_key=7d");
         Assert.Equal(new double[8], Values(other.GetProperty("throughput")));
     }
+
+    [Fact]
+    public async Task Board_agent_and_task_changes_keep_the_copies_current()
+    {
+        await ScriptAsync();
+        var agent = Guid.NewGuid();
+        // Gamma joins group G; an agent is created on Gamma and seen, then deleted; Beta is deleted.
+        await Bus.PublishAsync(new BoardUpdated
+        {
+            OrganizationId = Org, BoardId = _gamma, ChangedFields = ["board_group_id"], OccurredAt = At(18, 0),
+            Board = (Board(_gamma, "Gamma 2", _group)).Board,
+        });
+        await Bus.PublishAsync(new AgentCreated
+        {
+            OrganizationId = Org, OccurredAt = At(18, 0), Agent = new AgentState
+            {
+                Id = agent, OrganizationId = Org, BoardId = _gamma, Name = "Lead", Status = "online", IsBoardLead = true, CreatedAt = At(18, 0), UpdatedAt = At(18, 0),
+            },
+        });
+        await PublishAndWaitLoggedAsync(Agent(agent, _gamma, At(18, 1)));
+        var group = await Dashboard(Owner, $"range_key=7d&group_id={_group}");
+        Assert.Equal([0, 0, 2, 1, 0, 1, 0, 0], Values(group.GetProperty("throughput")));
+        Assert.Equal(3, group.GetProperty("kpis").GetProperty("active_agents").GetInt32());
+        Assert.Equal("Gamma 2", group.GetProperty("pending_approvals").GetProperty("items")[0].GetProperty("board_name").GetString());
+
+        await Bus.PublishAsync(new AgentDeleted { OrganizationId = Org, AgentId = agent, BoardId = _gamma, OccurredAt = At(18, 2) });
+        await PublishAndWaitLoggedAsync(new BoardDeleted { OrganizationId = Org, BoardId = _beta, OccurredAt = At(18, 3) });
+        var after = await Dashboard(Owner, $"range_key=7d&group_id={_group}");
+        Assert.Equal(2, after.GetProperty("kpis").GetProperty("active_agents").GetInt32());
+        // Beta's board copy is gone: its tasks, approvals and history no longer count in the group.
+        Assert.Equal([0, 0, 2, 1, 0, 0, 0, 0], Values(after.GetProperty("throughput")));
+        Assert.Equal([_ap4, _ap1], after.GetProperty("pending_approvals").GetProperty("items").EnumerateArray().Select(i => i.GetProperty("approval_id").GetGuid()));
+        // Organization-wide, T5 (done) left with its board at 11-18 03:00, before now.
+        var all = await Dashboard(Owner, "range_key=7d");
+        Assert.Equal(3, all.GetProperty("kpis").GetProperty("done_tasks").GetInt32());
+        Assert.Equal([1, 0, 1, 3], Wip(all.GetProperty("wip"))[^1]);
+    }
 }
 
 [Collection(InfrastructureCollection.Collection)]

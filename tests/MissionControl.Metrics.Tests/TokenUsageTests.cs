@@ -244,6 +244,19 @@ public abstract class TokenUsageTests(BrokerFixture broker) : MetricsServiceTest
         await Expect(Owner, new { task_id = Guid.NewGuid(), model = "m", input_tokens = 1, output_tokens = 1 }, HttpStatusCode.NotFound);
         await Expect(Owner, new { task_id = _task, board_id = _alpha, model = "m", input_tokens = 1, output_tokens = 1 }, HttpStatusCode.UnprocessableEntity, "task_id");
 
+        // A known agent's usage is on its board.
+        await PublishAndWaitLoggedAsync(new AgentCreated
+        {
+            OrganizationId = Org, OccurredAt = At(1, 0), Agent = new AgentState
+            {
+                Id = _a2, OrganizationId = Org, BoardId = _beta, Name = "Reviewer", Status = "online", CreatedAt = At(1, 0), UpdatedAt = At(1, 0),
+            },
+        });
+        await Expect(Owner, new { agent_id = _a2, board_id = _alpha, model = "m", input_tokens = 1, output_tokens = 1 }, HttpStatusCode.UnprocessableEntity, "agent_id");
+        await Expect(writer, new { agent_id = _a2, model = "m", input_tokens = 1, output_tokens = 1 }, HttpStatusCode.Forbidden);
+        var onBeta = await Owner.PostAsJsonAsync("/api/v1/tokens/usage", new { agent_id = _a2, model = "m", input_tokens = 1, output_tokens = 1 });
+        Assert.Equal(_beta, (await onBeta.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("board_id").GetGuid());
+
         // Validation: 422 with the field, never a 500.
         await Expect(Owner, new { input_tokens = 1, output_tokens = 1 }, HttpStatusCode.UnprocessableEntity, "model");
         await Expect(Owner, new { model = " ", input_tokens = 1, output_tokens = 1 }, HttpStatusCode.UnprocessableEntity, "model");

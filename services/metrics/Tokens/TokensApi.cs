@@ -73,8 +73,12 @@ public static class TokensApi
         else
         {
             boardId ??= taskBoard;
-            if (boardId is null && agentId is { } a)
-                boardId = await db.AgentCopies.Where(c => c.Id == a && c.OrganizationId == org).Select(c => c.BoardId).FirstOrDefaultAsync(ct);
+            // A known board agent's usage belongs to its board (an agent not yet copied here is taken as given).
+            if (agentId is { } a && await db.AgentCopies.AsNoTracking().FirstOrDefaultAsync(c => c.Id == a && c.OrganizationId == org, ct) is { BoardId: { } agentBoard })
+            {
+                if (boardId is { } given && given != agentBoard) return ApiProblems.Validation("agent_id", "is not on the board of this usage");
+                boardId = agentBoard;
+            }
             var allowed = principal.IsOrgAdmin || boardId is { } b && principal.CanWriteBoard(b);
             if (!allowed)
                 return ApiProblems.Forbidden(boardId is null
