@@ -1,6 +1,9 @@
 using MissionControl.Metrics.Activity;
 using MissionControl.Metrics.Data;
+using MissionControl.Metrics.Dashboard;
 using MissionControl.Metrics.EventLog;
+using MissionControl.Metrics.ReadModels;
+using MissionControl.Metrics.Tokens;
 
 // metrics: the event log (every integration event, once, in order) and what reads it: activity,
 // dashboard KPIs, token usage and cost, outbound webhooks. The edge's SSE streams are fed from it.
@@ -10,10 +13,14 @@ builder.Services.AddSingleton<RecentEvents>();
 builder.Services.AddSingleton<EventLogWriter>();
 builder.Services.AddSingleton<EventLogRetention>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventLogRetention>());
+builder.Services.AddReadModels();
+builder.Services.AddScoped<ILogProjection, TokenUsageProjection>();
 
 var app = await builder.BuildMissionControlServiceAsync<MetricsDbContext>();
 app.MapEventLogApi();
 app.MapActivityApi();
+app.MapTokensApi();
+app.MapDashboardApi();
 app.Run();
 
 public partial class Program;

@@ -30,6 +30,9 @@ public abstract class MetricsServiceTest(BrokerFixture broker) : IAsyncLifetime
     /// <summary>Extra service settings for a test class.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings() => [];
 
+    /// <summary>Replaces service registrations for a test class (after the service's own).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
+
     public async Task InitializeAsync()
     {
         Bus = await BusProbe.StartAsync(broker.ConnectionString);
@@ -39,7 +42,7 @@ public abstract class MetricsServiceTest(BrokerFixture broker) : IAsyncLifetime
             ["ConnectionStrings:metricsdb"] = DatabaseConnectionString(),
         };
         foreach (var (key, value) in Settings()) settings[key] = value;
-        Metrics = new ServiceFactory<Program>(settings);
+        Metrics = new ServiceFactory<Program>(settings, ConfigureServices);
         await Metrics.CreateClient().WaitHealthyAsync();
     }
 
@@ -108,6 +111,13 @@ public abstract class MetricsServiceTest(BrokerFixture broker) : IAsyncLifetime
         Task = Snapshot(task, board, to, at, title, inProgressAt),
         Activity = Activity("task.status_changed", task, at, $"Task moved to {to}: {title}.", agent, agent is null ? OwnerId : null),
     };
+}
+
+/// <summary>A clock a test sets: "now" for everything the service times (the dashboard's windows, logged_at).</summary>
+public sealed class TestClock(DateTimeOffset now) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = now;
+    public override DateTimeOffset GetUtcNow() => Now;
 }
 
 public abstract class OnSqlite

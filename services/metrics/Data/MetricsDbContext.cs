@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using MissionControl.Messaging;
 using MissionControl.Metrics.EventLog;
+using MissionControl.Metrics.ReadModels;
+using MissionControl.Metrics.Tokens;
 
 namespace MissionControl.Metrics.Data;
 
@@ -9,6 +11,16 @@ public abstract class MetricsDbContext(DbContextOptions options) : DbContext(opt
 {
     public DbSet<LogEntry> Events => Set<LogEntry>();
     public DbSet<LogHead> LogHead => Set<LogHead>();
+
+    // Read models (ReadModels/)
+    public DbSet<BoardCopy> BoardCopies => Set<BoardCopy>();
+    public DbSet<AgentCopy> AgentCopies => Set<AgentCopy>();
+    public DbSet<TaskState> TaskStates => Set<TaskState>();
+    public DbSet<TaskStatusChange> TaskStatusHistory => Set<TaskStatusChange>();
+    public DbSet<ApprovalCopy> ApprovalStates => Set<ApprovalCopy>();
+
+    // Token usage (Tokens/)
+    public DbSet<TokenUsageRecord> TokenUsage => Set<TokenUsageRecord>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configuration) => configuration.UseUtcDateTimes();
 
@@ -38,6 +50,8 @@ public abstract class MetricsDbContext(DbContextOptions options) : DbContext(opt
             e.Property(x => x.Id).ValueGeneratedNever();
             e.HasData(new LogHead { Id = 1, LastSeq = 0 });
         });
+        ReadModelsModel.Configure(model);
+        TokenUsageRecord.Configure(model);
     }
 }
 

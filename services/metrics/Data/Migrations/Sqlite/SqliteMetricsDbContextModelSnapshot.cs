@@ -209,6 +209,296 @@ namespace MissionControl.Metrics.Data.Migrations.Sqlite
                             LastSeq = 0L
                         });
                 });
+
+            modelBuilder.Entity("MissionControl.Metrics.ReadModels.AgentCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<bool>("IsBoardLead")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_board_lead");
+
+                    b.Property<DateTime?>("LastSeenAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agent_copies");
+
+                    b.HasIndex("OrganizationId", "BoardId")
+                        .HasDatabaseName("ix_agent_copies_organization_id_board_id");
+
+                    b.ToTable("agent_copies", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Metrics.ReadModels.ApprovalCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ActionType")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("action_type");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<double>("Confidence")
+                        .HasColumnType("REAL")
+                        .HasColumnName("confidence");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTime?>("ResolvedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("resolved_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<Guid?>("TaskId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("task_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_approval_states");
+
+                    b.HasIndex("OrganizationId", "BoardId", "Status")
+                        .HasDatabaseName("ix_approval_states_organization_id_board_id_status");
+
+                    b.ToTable("approval_states", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Metrics.ReadModels.BoardCopy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("BoardGroupId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_group_id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_board_copies");
+
+                    b.HasIndex("OrganizationId", "BoardGroupId")
+                        .HasDatabaseName("ix_board_copies_organization_id_board_group_id");
+
+                    b.ToTable("board_copies", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Metrics.ReadModels.TaskState", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("Deleted")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deleted");
+
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("title");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_task_states");
+
+                    b.HasIndex("OrganizationId", "BoardId", "Status")
+                        .HasDatabaseName("ix_task_states_organization_id_board_id_status");
+
+                    b.ToTable("task_states", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Metrics.ReadModels.TaskStatusChange", b =>
+                {
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("seq");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("at");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<string>("FromStatus")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("from_status");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("task_id");
+
+                    b.Property<string>("ToStatus")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("to_status");
+
+                    b.HasKey("Seq")
+                        .HasName("pk_task_status_history");
+
+                    b.HasIndex("TaskId", "Seq")
+                        .HasDatabaseName("ix_task_status_history_task_id_seq");
+
+                    b.HasIndex("OrganizationId", "BoardId", "At")
+                        .HasDatabaseName("ix_task_status_history_organization_id_board_id_at");
+
+                    b.ToTable("task_status_history", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Metrics.Tokens.TokenUsageRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agent_id");
+
+                    b.Property<Guid?>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<DateTime>("Day")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("day");
+
+                    b.Property<Guid?>("GatewayId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("input_tokens");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("model");
+
+                    b.Property<DateTime>("OccurredAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("output_tokens");
+
+                    b.Property<string>("RunId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("run_id");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("seq");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source");
+
+                    b.Property<Guid?>("TaskId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("task_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_token_usage");
+
+                    b.HasIndex("TaskId")
+                        .HasDatabaseName("ix_token_usage_task_id");
+
+                    b.HasIndex("AgentId", "OccurredAt")
+                        .HasDatabaseName("ix_token_usage_agent_id_occurred_at");
+
+                    b.HasIndex("BoardId", "OccurredAt")
+                        .HasDatabaseName("ix_token_usage_board_id_occurred_at");
+
+                    b.HasIndex("OrganizationId", "OccurredAt")
+                        .HasDatabaseName("ix_token_usage_organization_id_occurred_at");
+
+                    b.ToTable("token_usage", (string)null);
+                });
 #pragma warning restore 612, 618
         }
     }

@@ -1,0 +1,222 @@
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using MissionControl.InternalAuth;
+using MissionControl.Metrics.Data;
+
+namespace MissionControl.Metrics.Dashboard;
+
+public sealed record CountPoint(DateTimeOffset Period, int Value);
+public sealed record ValuePoint(DateTimeOffset Period, double Value);
+public sealed record WipPoint(DateTimeOffset Period, int Inbox, int InProgress, int Review, int Done);
+public sealed record Series<T>(string Range, string Bucket, IReadOnlyList<T> Points);
+public sealed record SeriesSet<T>(Series<T> Primary, Series<T> Comparison);
+
+public sealed record DashboardKpis(
+    int ActiveAgents, int TasksInProgress, int InboxTasks, int InProgressTasks, int ReviewTasks, int DoneTasks, double ErrorRatePct,
+    [property: JsonPropertyName("median_cycle_time_hours_7d")] double? MedianCycleTimeHours7d);
+
+public sealed record PendingApprovalItem(
+    Guid ApprovalId, Guid BoardId, string? BoardName, Guid? TaskId, string? TaskTitle, string ActionType, double Confidence, DateTimeOffset CreatedAt);
+
+public sealed record PendingApprovals(int Total, IReadOnlyList<PendingApprovalItem> Items);
+
+public sealed record DashboardMetrics(
+    string Range, DateTimeOffset GeneratedAt, DashboardKpis Kpis, SeriesSet<CountPoint> Throughput, SeriesSet<ValuePoint> CycleTime,
+    SeriesSet<ValuePoint> ErrorRate, SeriesSet<WipPoint> Wip, PendingApprovals PendingApprovals);
+
+/// <summary>
+/// GET /api/v1/metrics/dashboard (reference §6 shape), computed from the task status history rather
+/// than from task snapshots. Windows are half-open: the primary window is [now − range, now), the
+/// comparison the same length just before it.
+/// </summary>
+public static class DashboardApi
+{
+    public static IEndpointRouteBuilder MapDashboardApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/metrics/dashboard", GetAsync);
+        return app;
+    }
+
+    private static async Task<IResult> GetAsync(
+        HttpContext http, MetricsDbContext db, TimeProvider clock, string? range_key, Guid? board_id, Guid? group_id, CancellationToken ct)
+    {
+        var principal = http.GetPrincipal();
+        if (principal.Kind != PrincipalKind.User || principal.OrganizationId is not { } org)
+            return ApiProblems.Forbidden("The dashboard is for users.", "user_only");
+        var range = DashboardRange.Find(range_key ?? "24h");
+        if (range is null) return ApiProblems.Validation("range_key", $"must be one of {string.Join(", ", DashboardRange.All.Select(r => r.Key))}");
+        var everything = principal.IsOrgAdmin || principal.AllBoardsRead || principal.AllBoardsWrite;
+        if (board_id is { } requested && !everything && !principal.CanReadBoard(requested))
+            return ApiProblems.Forbidden("You have no access to this board.", "board_access_denied");
+
+        // The boards in scope; null: the whole organization.
+        List<Guid>? boards = null;
+        if (group_id is { } group)
+        {
+            boards = (await db.BoardCopies.AsNoTracking().Where(b => b.OrganizationId == org && b.BoardGroupId == group).Select(b => b.Id).ToListAsync(ct))
+                .Where(b => everything || principal.CanReadBoard(b)).ToList();
+            if (board_id is { } b) boards = boards.Contains(b) ? [b] : [];
+        }
+        else if (board_id is { } b) boards = [b];
+        else if (!everything) boards = principal.Boards.Where(g => g.CanRead || g.CanWrite).Select(g => g.BoardId).Distinct().ToList();
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var data = await DashboardData.LoadAsync(db, org, boards, now, now - range.Duration - range.Duration, ct);
+        return Results.Ok(Compute(range, now, data));
+    }
+
+    /// <summary>The figures for <paramref name="range"/> at <paramref name="now"/>, from the loaded history (pure: tested directly).</summary>
+    public static DashboardMetrics Compute(DashboardRange range, DateTime now, DashboardData data)
+    {
+        var primary = new Window(now - range.Duration, now);
+        var comparison = new Window(now - range.Duration - range.Duration, primary.Start);
+
+        // Every arrival in done, with its cycle time (null when it has none).
+        var arrivals = new List<(DateTime At, double? Hours)>();
+        foreach (var history in data.Histories.Values)
+            for (var i = 0; i < history.Count; i++)
+                if (history[i].To == TaskStatuses.Done && history[i].From != TaskStatuses.Done)
+                    arrivals.Add((history[i].At, CycleTime.Hours(history, i)));
+
+        SeriesSet<T> Set<T>(Func<Window, List<DateTime>, IReadOnlyList<T>> points) => new(
+            new Series<T>(range.Key, Buckets.Name(range.Bucket), points(primary, primary.Periods(range.Bucket))),
+            new Series<T>(range.Key, Buckets.Name(range.Bucket), points(comparison, comparison.Periods(range.Bucket))));
+
+        var throughput = Set((w, periods) => periods.Select(p => new CountPoint(Utc(p),
+            arrivals.Count(a => w.Contains(a.At) && Buckets.Start(a.At, range.Bucket) == p))).ToList());
+
+        var cycleTime = Set((w, periods) => periods.Select(p =>
+        {
+            var hours = arrivals.Where(a => a.Hours is not null && w.Contains(a.At) && Buckets.Start(a.At, range.Bucket) == p).Select(a => a.Hours!.Value).ToList();
+            return new ValuePoint(Utc(p), hours.Count == 0 ? 0 : Round(hours.Average()));
+        }).ToList());
+
+        var errorRate = Set((w, periods) => periods.Select(p =>
+            new ValuePoint(Utc(p), ErrorRate(data.TaskEvents.Where(e => w.Contains(e.At) && Buckets.Start(e.At, range.Bucket) == p)))).ToList());
+
+        var wip = Set((w, periods) => periods.Select(p =>
+        {
+            var end = Buckets.Next(p, range.Bucket) < w.End ? Buckets.Next(p, range.Bucket) : w.End;
+            var counts = data.StatusCountsBefore(end);
+            return new WipPoint(Utc(p), counts.GetValueOrDefault(TaskStatuses.Inbox), counts.GetValueOrDefault(TaskStatuses.InProgress),
+                counts.GetValueOrDefault(TaskStatuses.Review), counts.GetValueOrDefault(TaskStatuses.Done));
+        }).ToList());
+
+        // Really the last 7 days, whatever the range.
+        var week = new Window(now.AddDays(-7), now);
+        var median = CycleTime.Median(arrivals.Where(a => a.Hours is not null && week.Contains(a.At)).Select(a => a.Hours!.Value));
+
+        var kpis = new DashboardKpis(
+            ActiveAgents: data.AgentsLastSeen.Count(seen => seen >= primary.Start && seen <= now),
+            TasksInProgress: data.CurrentCounts.GetValueOrDefault(TaskStatuses.InProgress),
+            InboxTasks: data.CurrentCounts.GetValueOrDefault(TaskStatuses.Inbox),
+            InProgressTasks: data.CurrentCounts.GetValueOrDefault(TaskStatuses.InProgress),
+            ReviewTasks: data.CurrentCounts.GetValueOrDefault(TaskStatuses.Review),
+            DoneTasks: data.CurrentCounts.GetValueOrDefault(TaskStatuses.Done),
+            ErrorRatePct: ErrorRate(data.TaskEvents.Where(e => primary.Contains(e.At))),
+            MedianCycleTimeHours7d: median is { } m ? Round(m) : null);
+
+        return new DashboardMetrics(range.Key, Utc(now), kpis, throughput, cycleTime, errorRate, wip, data.PendingApprovals);
+    }
+
+    /// <summary>% of the events whose type ends in "failed".</summary>
+    private static double ErrorRate(IEnumerable<(DateTime At, string Type)> events)
+    {
+        int total = 0, failed = 0;
+        foreach (var e in events)
+        {
+            total++;
+            if (e.Type.EndsWith("failed", StringComparison.Ordinal)) failed++;
+        }
+        return total == 0 ? 0 : Round(100.0 * failed / total);
+    }
+
+    private static double Round(double value) => Math.Round(value, 2, MidpointRounding.AwayFromZero);
+
+    private static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc), TimeSpan.Zero);
+
+    private readonly record struct Window(DateTime Start, DateTime End)
+    {
+        public bool Contains(DateTime t) => t >= Start && t < End;
+        public List<DateTime> Periods(BucketSize size) => Buckets.Periods(Start, End, size);
+    }
+}
+
+/// <summary>What the dashboard reads, for the boards in scope.</summary>
+public sealed class DashboardData
+{
+    /// <summary>Each task's status transitions, in order.</summary>
+    public Dictionary<Guid, List<Transition>> Histories { get; init; } = [];
+    /// <summary>When tasks were deleted (they leave WIP then).</summary>
+    public Dictionary<Guid, DateTime> DeletedAt { get; init; } = [];
+    /// <summary>Task-linked log events: when, and their type.</summary>
+    public List<(DateTime At, string Type)> TaskEvents { get; init; } = [];
+    public Dictionary<string, int> CurrentCounts { get; init; } = [];
+    public List<DateTime> AgentsLastSeen { get; init; } = [];
+    public PendingApprovals PendingApprovals { get; init; } = new(0, []);
+
+    /// <summary>How many tasks were in each status just before <paramref name="end"/>.</summary>
+    public Dictionary<string, int> StatusCountsBefore(DateTime end)
+    {
+        var counts = new Dictionary<string, int>();
+        foreach (var (task, history) in Histories)
+        {
+            if (DeletedAt.TryGetValue(task, out var deleted) && deleted < end) continue;
+            string? status = null;
+            foreach (var t in history)
+            {
+                if (t.At >= end) break;
+                status = t.To;
+            }
+            if (status is not null) counts[status] = counts.GetValueOrDefault(status) + 1;
+        }
+        return counts;
+    }
+
+    public static async Task<DashboardData> LoadAsync(MetricsDbContext db, Guid org, List<Guid>? boards, DateTime now, DateTime since, CancellationToken ct)
+    {
+        var nullableBoards = boards?.Select(b => (Guid?)b).ToList();
+
+        var history = db.TaskStatusHistory.AsNoTracking().Where(h => h.OrganizationId == org && h.At < now);
+        if (boards is not null) history = history.Where(h => boards.Contains(h.BoardId));
+        var rows = await history.Select(h => new { h.TaskId, h.FromStatus, h.ToStatus, h.At, h.Seq }).ToListAsync(ct);
+        var histories = rows.GroupBy(r => r.TaskId).ToDictionary(g => g.Key,
+            g => g.OrderBy(r => r.At).ThenBy(r => r.Seq).Select(r => new Transition(r.FromStatus, r.ToStatus, r.At)).ToList());
+
+        var tasks = db.TaskStates.AsNoTracking().Where(t => t.OrganizationId == org);
+        if (boards is not null) tasks = tasks.Where(t => boards.Contains(t.BoardId));
+        var deleted = await tasks.Where(t => t.DeletedAt != null).Select(t => new { t.Id, t.DeletedAt }).ToListAsync(ct);
+        var current = await tasks.Where(t => !t.Deleted).GroupBy(t => t.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(ct);
+
+        var events = db.Events.AsNoTracking().Where(e => e.OrganizationId == org && e.TaskId != null && e.OccurredAt >= since && e.OccurredAt < now);
+        if (nullableBoards is not null) events = events.Where(e => nullableBoards.Contains(e.BoardId));
+        var taskEvents = (await events.Select(e => new { e.OccurredAt, e.Type }).ToListAsync(ct)).Select(e => (e.OccurredAt, e.Type)).ToList();
+
+        var agents = db.AgentCopies.AsNoTracking().Where(a => a.OrganizationId == org && a.LastSeenAt != null);
+        if (nullableBoards is not null) agents = agents.Where(a => nullableBoards.Contains(a.BoardId));
+        var lastSeen = await agents.Select(a => a.LastSeenAt!.Value).ToListAsync(ct);
+
+        var approvals = db.ApprovalStates.AsNoTracking().Where(a => a.OrganizationId == org && a.Status == "pending");
+        if (boards is not null) approvals = approvals.Where(a => boards.Contains(a.BoardId));
+        var pendingTotal = await approvals.CountAsync(ct);
+        var newest = await approvals.OrderByDescending(a => a.CreatedAt).ThenBy(a => a.Id).Take(10)
+            .Select(a => new
+            {
+                a.Id, a.BoardId, a.TaskId, a.ActionType, a.Confidence, a.CreatedAt,
+                BoardName = db.BoardCopies.Where(b => b.Id == a.BoardId).Select(b => b.Name).FirstOrDefault(),
+                TaskTitle = db.TaskStates.Where(t => t.Id == a.TaskId).Select(t => t.Title).FirstOrDefault(),
+            }).ToListAsync(ct);
+
+        return new DashboardData
+        {
+            Histories = histories,
+            DeletedAt = deleted.ToDictionary(d => d.Id, d => d.DeletedAt!.Value),
+            TaskEvents = taskEvents,
+            CurrentCounts = current.ToDictionary(c => c.Status, c => c.Count),
+            AgentsLastSeen = lastSeen,
+            PendingApprovals = new PendingApprovals(pendingTotal, newest.Select(a => new PendingApprovalItem(
+                a.Id, a.BoardId, a.BoardName, a.TaskId, a.TaskTitle, a.ActionType, a.Confidence,
+                new DateTimeOffset(DateTime.SpecifyKind(a.CreatedAt, DateTimeKind.Utc), TimeSpan.Zero))).ToList()),
+        };
+    }
+}

@@ -1,0 +1,196 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace MissionControl.Metrics.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class ReadModels : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "agent_copies",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    organization_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    board_id = table.Column<Guid>(type: "TEXT", nullable: true),
+                    name = table.Column<string>(type: "TEXT", nullable: false),
+                    is_board_lead = table.Column<bool>(type: "INTEGER", nullable: false),
+                    last_seen_at = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_agent_copies", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "approval_states",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    organization_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    board_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    task_id = table.Column<Guid>(type: "TEXT", nullable: true),
+                    status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    action_type = table.Column<string>(type: "TEXT", nullable: false),
+                    confidence = table.Column<double>(type: "REAL", nullable: false),
+                    created_at = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    resolved_at = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_approval_states", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "board_copies",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    organization_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    name = table.Column<string>(type: "TEXT", nullable: false),
+                    board_group_id = table.Column<Guid>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_board_copies", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "task_states",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    organization_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    board_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    title = table.Column<string>(type: "TEXT", nullable: false),
+                    status = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    created_at = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    updated_at = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    deleted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    deleted_at = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_task_states", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "task_status_history",
+                columns: table => new
+                {
+                    seq = table.Column<long>(type: "INTEGER", nullable: false),
+                    task_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    organization_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    board_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    from_status = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    to_status = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    at = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_task_status_history", x => x.seq);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "token_usage",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    seq = table.Column<long>(type: "INTEGER", nullable: false),
+                    organization_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    agent_id = table.Column<Guid>(type: "TEXT", nullable: true),
+                    board_id = table.Column<Guid>(type: "TEXT", nullable: true),
+                    task_id = table.Column<Guid>(type: "TEXT", nullable: true),
+                    gateway_id = table.Column<Guid>(type: "TEXT", nullable: true),
+                    model = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    input_tokens = table.Column<long>(type: "INTEGER", nullable: false),
+                    output_tokens = table.Column<long>(type: "INTEGER", nullable: false),
+                    source = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    run_id = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    occurred_at = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    day = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_token_usage", x => x.id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_agent_copies_organization_id_board_id",
+                table: "agent_copies",
+                columns: new[] { "organization_id", "board_id" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_approval_states_organization_id_board_id_status",
+                table: "approval_states",
+                columns: new[] { "organization_id", "board_id", "status" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_board_copies_organization_id_board_group_id",
+                table: "board_copies",
+                columns: new[] { "organization_id", "board_group_id" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_task_states_organization_id_board_id_status",
+                table: "task_states",
+                columns: new[] { "organization_id", "board_id", "status" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_task_status_history_organization_id_board_id_at",
+                table: "task_status_history",
+                columns: new[] { "organization_id", "board_id", "at" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_task_status_history_task_id_seq",
+                table: "task_status_history",
+                columns: new[] { "task_id", "seq" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_token_usage_agent_id_occurred_at",
+                table: "token_usage",
+                columns: new[] { "agent_id", "occurred_at" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_token_usage_board_id_occurred_at",
+                table: "token_usage",
+                columns: new[] { "board_id", "occurred_at" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_token_usage_organization_id_occurred_at",
+                table: "token_usage",
+                columns: new[] { "organization_id", "occurred_at" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_token_usage_task_id",
+                table: "token_usage",
+                column: "task_id");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "agent_copies");
+
+            migrationBuilder.DropTable(
+                name: "approval_states");
+
+            migrationBuilder.DropTable(
+                name: "board_copies");
+
+            migrationBuilder.DropTable(
+                name: "task_states");
+
+            migrationBuilder.DropTable(
+                name: "task_status_history");
+
+            migrationBuilder.DropTable(
+                name: "token_usage");
+        }
+    }
+}
