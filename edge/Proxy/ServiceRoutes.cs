@@ -45,6 +45,7 @@ public static class ServiceRoutes
         ("gateway-bridge", "/api/v1/gateways/{**rest}", 10),
         ("metrics", "/api/v1/metrics/{**rest}", 10),
         ("metrics", "/api/v1/activity/{**rest}", 10),
+        ("metrics", "/api/v1/webhooks/{**rest}", 10),
     ];
 
     public static IReverseProxyBuilder AddServiceRoutes(this IServiceCollection services, IConfiguration configuration)

@@ -1,5 +1,6 @@
 using MissionControl.Metrics.Data;
 using MissionControl.Metrics.EventLog;
+using MissionControl.Metrics.Webhooks;
 
 // metrics: the event log (every integration event, once, in order) and what reads it: activity,
 // dashboard KPIs, token usage and cost, outbound webhooks. The edge's SSE streams are fed from it.
@@ -9,9 +10,12 @@ builder.Services.AddSingleton<RecentEvents>();
 builder.Services.AddSingleton<EventLogWriter>();
 builder.Services.AddSingleton<EventLogRetention>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventLogRetention>());
+builder.AddSecretsAtRest("metrics");
+builder.Services.AddWebhooks();
 
 var app = await builder.BuildMissionControlServiceAsync<MetricsDbContext>();
 app.MapEventLogApi();
+app.MapWebhooksApi();
 app.Run();
 
 public partial class Program;

@@ -30,6 +30,9 @@ public abstract class MetricsServiceTest(BrokerFixture broker) : IAsyncLifetime
     /// <summary>Extra service settings for a test class.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings() => [];
 
+    /// <summary>Test replacements for the service's own services.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
+
     public async Task InitializeAsync()
     {
         Bus = await BusProbe.StartAsync(broker.ConnectionString);
@@ -39,7 +42,7 @@ public abstract class MetricsServiceTest(BrokerFixture broker) : IAsyncLifetime
             ["ConnectionStrings:metricsdb"] = DatabaseConnectionString(),
         };
         foreach (var (key, value) in Settings()) settings[key] = value;
-        Metrics = new ServiceFactory<Program>(settings);
+        Metrics = new ServiceFactory<Program>(settings, ConfigureServices);
         await Metrics.CreateClient().WaitHealthyAsync();
     }
 

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using MissionControl.InternalAuth;
 
 namespace MissionControl.Testing;
@@ -8,7 +10,9 @@ namespace MissionControl.Testing;
 /// One service in-process, configured the way the AppHost configures it (connection strings, the
 /// edge's verification key), so its tests go through HTTP exactly as the edge's calls do.
 /// </summary>
-public sealed class ServiceFactory<TProgram>(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<TProgram>
+/// <param name="services">Test replacements for services (e.g. a fake DNS resolver), applied after the service's own.</param>
+public sealed class ServiceFactory<TProgram>(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? services = null)
+    : WebApplicationFactory<TProgram>
     where TProgram : class
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -16,6 +20,7 @@ public sealed class ServiceFactory<TProgram>(IReadOnlyDictionary<string, string?
         builder.UseEnvironment("Testing");
         builder.UseSetting(InternalAuthExtensions.VerificationKeyConfig, TestTokens.VerificationKey);
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        if (services is not null) builder.ConfigureTestServices(services);
     }
 
     /// <summary>A client that calls as <paramref name="principal"/>, with a token signed like the edge's.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using MissionControl.Messaging;
 using MissionControl.Metrics.EventLog;
+using MissionControl.Metrics.Webhooks;
 
 namespace MissionControl.Metrics.Data;
 
@@ -9,6 +10,9 @@ public abstract class MetricsDbContext(DbContextOptions options) : DbContext(opt
 {
     public DbSet<LogEntry> Events => Set<LogEntry>();
     public DbSet<LogHead> LogHead => Set<LogHead>();
+    public DbSet<WebhookSubscription> WebhookSubscriptions => Set<WebhookSubscription>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configuration) => configuration.UseUtcDateTimes();
 
@@ -38,6 +42,7 @@ public abstract class MetricsDbContext(DbContextOptions options) : DbContext(opt
             e.Property(x => x.Id).ValueGeneratedNever();
             e.HasData(new LogHead { Id = 1, LastSeq = 0 });
         });
+        WebhookModel.Configure(model);
     }
 }
 
