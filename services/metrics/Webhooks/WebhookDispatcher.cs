@@ -234,7 +234,22 @@ public sealed class WebhookDispatcher(
             }
         }
         using (await gate.EnterAsync(ct)) await db.SaveChangesAsync(CancellationToken.None);
+        if (head.CompletedAt is not null) await PruneAsync(db, id, ct);
         return TimeSpan.Zero;
+    }
+
+    /// <summary>Keeps the newest KeepDeliveries deliveries of a webhook (unfinished ones always).</summary>
+    private async Task PruneAsync(MetricsDbContext db, Guid id, CancellationToken ct)
+    {
+        var cutoff = await db.WebhookDeliveries.Where(d => d.SubscriptionId == id).OrderByDescending(d => d.CreatedAt)
+            .Skip(options.KeepDeliveries).Select(d => (DateTime?)d.CreatedAt).FirstOrDefaultAsync(ct);
+        if (cutoff is null) return;
+        var old = db.WebhookDeliveries.Where(d => d.SubscriptionId == id && d.CompletedAt != null && d.CreatedAt <= cutoff);
+        using (await gate.EnterAsync(ct))
+        {
+            await db.WebhookAttempts.Where(a => old.Any(d => d.Id == a.DeliveryId)).ExecuteDeleteAsync(ct);
+            await old.ExecuteDeleteAsync(ct);
+        }
     }
 
     /// <summary>One attempt for a test or a redelivery: never retried, no effect on the circuit.</summary>
@@ -243,6 +258,7 @@ public sealed class WebhookDispatcher(
         var result = await AttemptAsync(db, subscription, delivery, ct);
         Complete(delivery, result.Succeeded ? WebhookDeliveryStatus.Succeeded : WebhookDeliveryStatus.Failed, clock.GetUtcNow().UtcDateTime);
         using (await gate.EnterAsync(ct)) await db.SaveChangesAsync(CancellationToken.None);
+        await PruneAsync(db, subscription.Id, ct);
     }
 
     private async Task<WebhookAttemptResult> AttemptAsync(MetricsDbContext db, WebhookSubscription subscription, WebhookDelivery delivery, CancellationToken ct)

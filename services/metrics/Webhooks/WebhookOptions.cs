@@ -37,6 +37,7 @@ public sealed record WebhookOptions
         {
             Timeout = section["Timeout"] is { Length: > 0 } t ? RetryScheduleParser.ParseOne(t) : options.Timeout,
             PollInterval = section["PollInterval"] is { Length: > 0 } p ? RetryScheduleParser.ParseOne(p) : options.PollInterval,
+            KeepDeliveries = int.TryParse(section["KeepDeliveries"], out var keep) && keep > 0 ? keep : options.KeepDeliveries,
         };
     }
 }
