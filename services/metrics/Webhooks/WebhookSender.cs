@@ -21,9 +21,11 @@ public sealed class WebhookSender : IDisposable
     private readonly AddressGuard _guard;
     private readonly HttpClient _http;
     private readonly TimeProvider _clock;
+    private readonly ILogger<WebhookSender> _log;
 
-    public WebhookSender(WebhookOptions options, AddressGuard guard, IWebhookHostResolver resolver, TimeProvider clock)
+    public WebhookSender(WebhookOptions options, AddressGuard guard, IWebhookHostResolver resolver, TimeProvider clock, ILogger<WebhookSender> log)
     {
+        _log = log;
         _options = options;
         _guard = guard;
         _clock = clock;
@@ -74,7 +76,10 @@ public sealed class WebhookSender : IDisposable
             for (var hop = 0; ; hop++)
             {
                 if (_guard.CheckUrl(target) is { } refused)
-                    return new(false, status, watch.ElapsedMilliseconds, $"{AddressNotAllowedException.Code}: {refused}");
+                {
+                    _log.LogInformation("Webhook delivery {Delivery}: refused {Host}: {Reason}", deliveryId, target.Host, refused);
+                    return new(false, status, watch.ElapsedMilliseconds, AddressNotAllowedException.Code);
+                }
                 var timestamp = _clock.GetUtcNow().ToUnixTimeSeconds();
                 using var request = new HttpRequestMessage(HttpMethod.Post, target)
                 {
@@ -98,7 +103,8 @@ public sealed class WebhookSender : IDisposable
         }
         catch (Exception e) when (Find<AddressNotAllowedException>(e) is { } refused)
         {
-            return new(false, status, watch.ElapsedMilliseconds, $"{AddressNotAllowedException.Code}: {refused.Message}");
+            _log.LogInformation("Webhook delivery {Delivery}: {Reason}", deliveryId, refused.Message);
+            return new(false, status, watch.ElapsedMilliseconds, AddressNotAllowedException.Code);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
