@@ -81,7 +81,11 @@ internal sealed class LaunchConfiguration
     public string DllPath(ProjectDefinition project) =>
         Path.Combine(_paths.Repo, "artifacts", "bin", project.AssemblyName, _configuration, project.AssemblyName + ".dll");
 
-    /// <summary>Variables to set (a null value removes one inherited from the AppHost's environment).</summary>
+    /// <summary>
+    /// Variables to set (a null value removes one inherited from the AppHost's environment). Everything
+    /// else is inherited, so settings given to scripts/start.sh (e.g. Webhooks__AllowedHosts,
+    /// Webhooks__RetrySchedule) reach every service.
+    /// </summary>
     public Dictionary<string, string?> EnvironmentFor(ProjectDefinition project)
     {
         var isEdge = project == Edge;

@@ -47,6 +47,7 @@ public static class ServiceRoutes
         ("metrics", "/api/v1/activity/{**rest}", 10),
         ("metrics", "/api/v1/events", 10),
         ("metrics", "/api/v1/tokens/{**rest}", 10),
+        ("metrics", "/api/v1/webhooks/{**rest}", 10),
     ];
 
     public static IReverseProxyBuilder AddServiceRoutes(this IServiceCollection services, IConfiguration configuration)

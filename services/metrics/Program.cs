@@ -4,6 +4,7 @@ using MissionControl.Metrics.Dashboard;
 using MissionControl.Metrics.EventLog;
 using MissionControl.Metrics.ReadModels;
 using MissionControl.Metrics.Tokens;
+using MissionControl.Metrics.Webhooks;
 
 // metrics: the event log (every integration event, once, in order) and what reads it: activity,
 // dashboard KPIs, token usage and cost, outbound webhooks. The edge's SSE streams are fed from it.
@@ -15,12 +16,15 @@ builder.Services.AddSingleton<EventLogRetention>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventLogRetention>());
 builder.Services.AddReadModels();
 builder.Services.AddScoped<ILogProjection, TokenUsageProjection>();
+builder.AddSecretsAtRest("metrics");
+builder.Services.AddWebhooks();
 
 var app = await builder.BuildMissionControlServiceAsync<MetricsDbContext>();
 app.MapEventLogApi();
 app.MapActivityApi();
 app.MapTokensApi();
 app.MapDashboardApi();
+app.MapWebhooksApi();
 app.Run();
 
 public partial class Program;

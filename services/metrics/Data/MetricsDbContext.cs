@@ -3,6 +3,7 @@ using MissionControl.Messaging;
 using MissionControl.Metrics.EventLog;
 using MissionControl.Metrics.ReadModels;
 using MissionControl.Metrics.Tokens;
+using MissionControl.Metrics.Webhooks;
 
 namespace MissionControl.Metrics.Data;
 
@@ -11,6 +12,9 @@ public abstract class MetricsDbContext(DbContextOptions options) : DbContext(opt
 {
     public DbSet<LogEntry> Events => Set<LogEntry>();
     public DbSet<LogHead> LogHead => Set<LogHead>();
+    public DbSet<WebhookSubscription> WebhookSubscriptions => Set<WebhookSubscription>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
 
     // Read models (ReadModels/)
     public DbSet<BoardCopy> BoardCopies => Set<BoardCopy>();
@@ -52,6 +56,7 @@ public abstract class MetricsDbContext(DbContextOptions options) : DbContext(opt
         });
         ReadModelsModel.Configure(model);
         TokenUsageRecord.Configure(model);
+        WebhookModel.Configure(model);
     }
 }
 

@@ -5,6 +5,7 @@ using MissionControl.Contracts.Agents;
 using MissionControl.Contracts.Gateways;
 using MissionControl.Contracts.Orgs;
 using MissionControl.Contracts.Tasks;
+using MissionControl.Contracts.Webhooks;
 using MissionControl.EventLog;
 
 namespace MissionControl.Metrics.EventLog;
@@ -70,6 +71,8 @@ public static partial class EventProjection
             TagChanged or TagDeleted or CustomFieldDefinitionChanged or CustomFieldDefinitionDeleted or OrganizationCreated =>
                 Row(EventTopics.Organization, "organization", TypeName(message.GetType()), EventAudiences.Organization, message),
             MemberChanged m => Row(EventTopics.Organization, "member", "member.changed", EventAudiences.Admins, m),
+            WebhookDeliveryFailed m => Row(EventTopics.Webhooks, "webhook", "webhook.delivery_failed", EventAudiences.Admins, m)
+                with { Message = $"Webhook delivery failed; the webhook is disabled: {m.Url}." },
 
             // Commands between services, and events that only make sense to them (token hashes, files).
             _ => Row(EventTopics.Internal, "internal", TypeName(message.GetType()), EventAudiences.Internal, message),
