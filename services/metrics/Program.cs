@@ -12,6 +12,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddMissionControlService<MetricsDbContext, SqliteMetricsDbContext, PostgresMetricsDbContext>("metrics", bus => bus.AddEventLogConsumers());
 builder.Services.AddSingleton<RecentEvents>();
 builder.Services.AddSingleton<EventLogWriter>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<EventLogWriter>());
 builder.Services.AddSingleton<EventLogRetention>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventLogRetention>());
 builder.Services.AddReadModels();

@@ -55,6 +55,34 @@ public abstract class EventLogTests(BrokerFixture broker) : MetricsServiceTest(b
     }
 
     [Fact]
+    public async Task A_burst_is_written_in_batches_yet_keeps_the_publish_order()
+    {
+        var board = Guid.NewGuid();
+        var task = Guid.NewGuid();
+        var at = DateTimeOffset.UtcNow;
+        var ids = Enumerable.Range(0, 400).Select(_ => Guid.NewGuid()).ToList();
+        // Published one after another as fast as the bus takes them: the consumer sees many at once.
+        await Bus.PublishAsync(TaskCreatedEvent(board, task, at), ids[0]);
+        for (var i = 1; i < ids.Count; i++)
+            await Bus.PublishAsync(StatusChangedEvent(board, task, i % 2 == 1 ? "inbox" : "in_progress", i % 2 == 1 ? "in_progress" : "inbox", at.AddMilliseconds(i)), ids[i]);
+        var logged = new List<Guid>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (logged.Count < ids.Count && DateTime.UtcNow < deadline)
+        {
+            var page = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/events?limit=200&after={lastSeq}");
+            foreach (var e in page.GetProperty("items").EnumerateArray())
+            {
+                logged.Add(e.GetProperty("id").GetGuid());
+                lastSeq = e.GetProperty("seq").GetInt64();
+            }
+            if (page.GetProperty("items").GetArrayLength() == 0) await System.Threading.Tasks.Task.Delay(50);
+        }
+        Assert.Equal(ids, logged);
+    }
+
+    private long lastSeq;
+
+    [Fact]
     public async Task Callers_see_only_what_their_role_and_board_access_allow()
     {
         var boardA = Guid.NewGuid();

@@ -6,8 +6,7 @@ namespace MissionControl.Metrics.EventLog;
 /// <summary>Every integration event, of every type, goes into the log.</summary>
 public sealed class EventLogConsumer<T>(EventLogWriter writer) : IConsumer<T> where T : class, IIntegrationEvent
 {
-    public Task Consume(ConsumeContext<T> context) =>
-        writer.AppendAsync(context.Message, context.MessageId ?? throw new InvalidOperationException("Message has no MessageId"), context.CancellationToken);
+    public Task Consume(ConsumeContext<T> context) => writer.AppendAsync(context);
 }
 
 public static class EventLogRegistration
@@ -15,8 +14,8 @@ public static class EventLogRegistration
     public const string Queue = "metrics-event-log";
 
     /// <summary>
-    /// One queue bound to every event type in the contracts. One message at a time, so the log keeps
-    /// the order in which each service published (a task's created before its updates).
+    /// One queue bound to every event type in the contracts. Many messages are consumed at once so the
+    /// writer can commit them together; it restores the broker's order before numbering them.
     /// </summary>
     public static void AddEventLogConsumers(this IBusRegistrationConfigurator bus)
     {
@@ -26,7 +25,7 @@ public static class EventLogRegistration
             bus.AddConsumer(typeof(EventLogConsumer<>).MakeGenericType(type)).Endpoint(e =>
             {
                 e.Name = Queue;
-                e.ConcurrentMessageLimit = 1;
+                e.ConcurrentMessageLimit = 256;
                 e.PrefetchCount = 512;
             });
     }

@@ -1,4 +1,5 @@
-using Microsoft.EntityFrameworkCore.Storage;
+using System.Threading.Channels;
+using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using MissionControl.Contracts;
 using MissionControl.Messaging;
@@ -9,6 +10,8 @@ namespace MissionControl.Metrics.EventLog;
 /// <summary>
 /// A read model metrics keeps beside the log (token usage, task status history, name copies). It is
 /// applied in the same transaction as the log row, so it holds exactly the logged events, once.
+/// Change tracked entities (Find, Add): a batch of events is saved together. Bulk statements
+/// (ExecuteUpdate/ExecuteDelete) only for events named *Deleted, around which the writer saves.
 /// </summary>
 public interface ILogProjection
 {
@@ -19,38 +22,183 @@ public interface ILogProjection
 /// Appends integration events to the log: each one once (a redelivered message id changes nothing),
 /// numbered from the single head row, whose row lock also makes concurrent writers on PostgreSQL
 /// commit in sequence order, so a reader that tails by seq never skips a row committed late.
+/// <para>
+/// Events from the bus arrive on many consumer calls at once (so a busy moment is written as one
+/// transaction, not one per event) and are put back into the broker's delivery order (the delivery
+/// tag) before they are numbered: the log keeps each publisher's order. A delivery whose predecessor
+/// has not arrived waits for it up to <see cref="GapWait"/> (long enough for a consumer call delayed on a busy
+/// machine; short, because only a message the consumer never sees, e.g.
+/// one that could not be read, must not stop the log).
+/// </para>
 /// </summary>
 public sealed class EventLogWriter(
-    IServiceScopeFactory scopes, DatabaseWriteGate gate, RecentEvents recent, TimeProvider clock, ILogger<EventLogWriter> log)
+    IServiceScopeFactory scopes, DatabaseWriteGate gate, RecentEvents recent, TimeProvider clock, ILogger<EventLogWriter> log) : BackgroundService
 {
-    public async Task AppendAsync(IIntegrationEvent message, Guid messageId, CancellationToken ct)
+    public static readonly TimeSpan GapWait = TimeSpan.FromSeconds(1);
+    private const int MaxBatch = 256;
+
+    private sealed record Pending(IIntegrationEvent Message, Guid Id, string? Consumer, ulong Tag, DateTime Arrived)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly Channel<Pending> _incoming = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly List<Pending> _waiting = [];
+    private string? _consumer;
+    private ulong _lastTag;
+
+    /// <summary>Logs an event that did not come from the bus (an API that records one itself).</summary>
+    public Task AppendAsync(IIntegrationEvent message, Guid messageId, CancellationToken ct) => Submit(new Pending(message, messageId, null, 0, DateTime.UtcNow), ct);
+
+    /// <summary>Logs an event consumed from the bus, in the broker's delivery order; completes once committed.</summary>
+    public Task AppendAsync<T>(ConsumeContext<T> context) where T : class, IIntegrationEvent
+    {
+        var id = context.MessageId ?? throw new InvalidOperationException("Message has no MessageId");
+        var delivery = context.ReceiveContext as RabbitMqBasicConsumeContext;
+        return Submit(new Pending(context.Message, id, delivery?.ConsumerTag, delivery?.DeliveryTag ?? 0, DateTime.UtcNow), context.CancellationToken);
+    }
+
+    private Task Submit(Pending pending, CancellationToken ct)
+    {
+        if (!_incoming.Writer.TryWrite(pending)) throw new InvalidOperationException("The event log writer has stopped.");
+        return pending.Done.Task.WaitAsync(ct);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                if (_waiting.Count == 0) await _incoming.Reader.WaitToReadAsync(ct);
+                while (_incoming.Reader.TryRead(out var p)) _waiting.Add(p);
+                var (batch, lastTag) = TakeReady(DateTime.UtcNow);
+                if (batch.Count == 0)
+                {
+                    // Held back behind a missing delivery: wait for it (or for the gap timeout).
+                    await Task.WhenAny(_incoming.Reader.WaitToReadAsync(ct).AsTask(), Task.Delay(2, ct));
+                    continue;
+                }
+                if (await TryWriteAsync(batch, ct))
+                {
+                    if (lastTag > 0) _lastTag = lastTag;
+                }
+                else
+                {
+                    // One bad event must not fail its neighbours: write them one by one.
+                    foreach (var p in batch) await TryWriteAsync([p], ct);
+                    if (lastTag > 0) _lastTag = lastTag;
+                }
+            }
+        }
+        finally
+        {
+            _incoming.Writer.TryComplete();
+            foreach (var p in _waiting) p.Done.TrySetCanceled();
+            while (_incoming.Reader.TryRead(out var p)) p.Done.TrySetCanceled();
+        }
+    }
+
+    /// <summary>The next events to write, in delivery order, and the delivery tag they reach.</summary>
+    private (List<Pending> Batch, ulong LastTag) TakeReady(DateTime now)
+    {
+        var batch = new List<Pending>();
+        // Not from the bus: nothing to order against.
+        batch.AddRange(_waiting.Where(p => p.Consumer is null).Take(MaxBatch));
+
+        var tagged = _waiting.Where(p => p.Consumer is not null).ToList();
+        if (tagged.Count > 0 && tagged.All(p => p.Consumer != _consumer))
+        {
+            // A new consumer (the channel to the broker was reopened): its tags start over.
+            _consumer = tagged.OrderBy(p => p.Arrived).First().Consumer;
+            _lastTag = tagged.Where(p => p.Consumer == _consumer).Min(p => p.Tag) - 1;
+        }
+        var next = _lastTag;
+        foreach (var p in tagged.Where(p => p.Consumer == _consumer).OrderBy(p => p.Tag))
+        {
+            if (batch.Count >= MaxBatch) break;
+            // In order, a retry of one already passed, or a gap that waited long enough.
+            if (p.Tag <= next + 1 || now - p.Arrived >= GapWait)
+            {
+                batch.Add(p);
+                next = Math.Max(next, p.Tag);
+            }
+            else break;
+        }
+        foreach (var p in batch) _waiting.Remove(p);
+        return (batch, next);
+    }
+
+    private async Task<bool> TryWriteAsync(List<Pending> batch, CancellationToken ct)
+    {
+        try
+        {
+            var logged = await WriteAsync(batch, ct);
+            foreach (var entry in logged) recent.Add(entry);
+            foreach (var p in batch) p.Done.TrySetResult();
+            return true;
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            if (batch.Count == 1)
+            {
+                log.LogWarning(ex, "Could not log {Type} {MessageId}", batch[0].Message.GetType().Name, batch[0].Id);
+                batch[0].Done.TrySetException(ex);
+            }
+            return false;
+        }
+    }
+
+    private async Task<List<MissionControl.EventLog.LoggedEvent>> WriteAsync(List<Pending> batch, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MetricsDbContext>();
-        var projections = scope.ServiceProvider.GetServices<ILogProjection>();
-        LogEntry entry;
+        var projections = scope.ServiceProvider.GetServices<ILogProjection>().ToList();
+        var entries = new List<LogEntry>();
         using (await gate.EnterAsync(ct))
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            if (await db.Events.AnyAsync(e => e.EventId == messageId, ct)) return;
+            var ids = batch.Select(p => p.Id).Distinct().ToList();
+            var known = (await db.Events.Where(e => ids.Contains(e.EventId)).Select(e => e.EventId).ToListAsync(ct)).ToHashSet();
+            var fresh = batch.Where(p => known.Add(p.Id)).ToList();
+            if (fresh.Count == 0) return [];
 
-            entry = EventProjection.Project(message, messageId, clock.GetUtcNow().UtcDateTime);
-            entry.Seq = await NextSeqAsync(db, ct);
-            db.Events.Add(entry);
-            foreach (var projection in projections) await projection.ApplyAsync(db, message, entry, ct);
-            await db.SaveChangesAsync(ct);
+            var seq = await ReserveAsync(db, fresh.Count, ct);
+            var loggedAt = clock.GetUtcNow().UtcDateTime;
+            foreach (var p in fresh)
+            {
+                // Projections change tracked rows (saved once per batch); a deletion may run bulk
+                // statements, which must see everything before it and be seen by everything after.
+                var deletion = IsDeletion(p.Message);
+                if (deletion) await FlushAsync(db, ct);
+                var entry = EventProjection.Project(p.Message, p.Id, loggedAt);
+                entry.Seq = seq++;
+                db.Events.Add(entry);
+                foreach (var projection in projections) await projection.ApplyAsync(db, p.Message, entry, ct);
+                if (deletion) await FlushAsync(db, ct);
+                entries.Add(entry);
+            }
+            await FlushAsync(db, ct);
             await tx.CommitAsync(ct);
         }
-        log.LogDebug("Logged {Type} as {Seq}", entry.Type, entry.Seq);
-        recent.Add(entry.ToLogged());
+        return entries.Select(e => e.ToLogged()).ToList();
     }
 
-    private static async Task<long> NextSeqAsync(MetricsDbContext db, CancellationToken ct)
+    private static bool IsDeletion(IIntegrationEvent message) => message.GetType().Name.EndsWith("Deleted", StringComparison.Ordinal);
+
+    private static async Task FlushAsync(MetricsDbContext db, CancellationToken ct)
+    {
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+    }
+
+    /// <summary>Takes <paramref name="count"/> positions from the head row; returns the first.</summary>
+    private static async Task<long> ReserveAsync(MetricsDbContext db, int count, CancellationToken ct)
     {
         var connection = db.Database.GetDbConnection();
         await using var command = connection.CreateCommand();
-        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        command.CommandText = "UPDATE event_log_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq";
-        return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
+        command.Transaction = Microsoft.EntityFrameworkCore.Storage.DbContextTransactionExtensions.GetDbTransaction(db.Database.CurrentTransaction!);
+        command.CommandText = $"UPDATE event_log_head SET last_seq = last_seq + {count} WHERE id = 1 RETURNING last_seq";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct)) - count + 1;
     }
 }
