@@ -194,7 +194,6 @@ internal sealed class FanoutBench
 
             // 2. Probe (not measured): one task, until every connected client has it; warms the whole path.
             double? probeMs = null;
-            _start[0] = Stopwatch.GetTimestamp();
             (bool probePosted, string? probeError) = await PostAsync(0).ConfigureAwait(false);
             if (probePosted)
             {
@@ -241,7 +240,6 @@ internal sealed class FanoutBench
                     await Task.Delay(wait).ConfigureAwait(false);
                 }
 
-                Volatile.Write(ref _start[seq], Stopwatch.GetTimestamp());
                 (bool ok, string? error) = await PostAsync(seq).ConfigureAwait(false);
                 if (ok)
                 {
@@ -587,9 +585,11 @@ internal sealed class FanoutBench
         return created ? seq : -1;
     }
 
+    /// <summary>Creates the task of slot <paramref name="seq"/>; its start time is taken just before the request is sent.</summary>
     private async Task<(bool Posted, string? Error)> PostAsync(int seq)
     {
         byte[] json = MissionControlApi.Json(("title", _titlePrefix + seq.ToString(CultureInfo.InvariantCulture)), ("description", "fanout probe"), ("priority", "medium"));
+        Volatile.Write(ref _start[seq], Stopwatch.GetTimestamp());
         try
         {
             (HttpStatusCode status, string body) = await _api.SendAsync(HttpMethod.Post, _api.TasksUri, json).ConfigureAwait(false);
