@@ -229,7 +229,7 @@ internal sealed class BenchOptions
             return o;
         }
 
-        if ((long)o.Clients * (o.FanoutEvents + 1) > 20_000_000)
+        if ((long)o.Clients * (o.FanoutEvents + 21) > 20_000_000)
         {
             error = "--clients × --fanout-events is too large (at most 20,000,000 deliveries are tracked)";
             return null;

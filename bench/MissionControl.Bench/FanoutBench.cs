@@ -86,13 +86,16 @@ internal sealed class FanoutBench
     private readonly BenchOptions _options;
     private readonly int _clients;
     private readonly int _events;
-    private readonly int _slots;           // events + 1: slot 0 is the probe
+    private readonly int _warmup;
+    private readonly int _first;           // the first measured slot: slot 0 is the probe, 1.._warmup the warm-up tasks
+    private readonly int _slots;
     private readonly byte[] _marker;       // UTF-8 title prefix: "bench-fan-<run id>-"
     private readonly string _titlePrefix;
     private readonly long[] _start;        // per slot: Stopwatch timestamp just before the POST
     private readonly long[] _received;     // per client × slot: Stopwatch timestamp of the parsed frame, 0 = not yet
     private long _delivered;
     private long _probeReached;
+    private long _warmupReached;
     private long _duplicates;
     private long _unmatched;
     private int _dropped;
@@ -106,7 +109,9 @@ internal sealed class FanoutBench
         _options = options;
         _clients = options.Clients;
         _events = options.FanoutEvents;
-        _slots = _events + 1;
+        _warmup = Math.Min(options.EventWarmup, 20);
+        _first = 1 + _warmup;
+        _slots = _first + _events;
         _titlePrefix = $"bench-fan-{runId}-";
         _marker = Encoding.UTF8.GetBytes(_titlePrefix);
         _start = new long[_slots];
@@ -210,31 +215,58 @@ internal sealed class FanoutBench
                     probeMs = Stopwatch.GetElapsedTime(_start[0], lastArrival).TotalMilliseconds;
                 }
 
-                Console.WriteLine($"  probe task reached {reached} of {connected} clients{(probeMs is { } pm ? $", the last after {pm:0.0} ms" : "")}; then {_events} tasks at {EventsPerSecond:0.#}/s");
+                Console.WriteLine($"  probe task reached {reached} of {connected} clients{(probeMs is { } pm ? $", the last after {pm:0.0} ms" : "")}; " +
+                    $"then {_warmup} warm-up and {_events} measured tasks at {EventsPerSecond:0.#}/s");
             }
             else
             {
                 Console.WriteLine($"  probe task could not be created: {probeError}");
             }
 
-            // 3. The measured tasks, one at a time, paced from one loop.
-            int posted = 0, postFailures = 0;
-            string? firstPostError = probePosted ? null : probeError;
-            var postedSlot = new bool[_slots];
+            // 3. Warm-up tasks (not measured, as in the events phase), paced like the measured ones: the JIT has
+            //    compiled the hot paths of the bench and the edge before measuring.
             long interval = (long)(Stopwatch.Frequency / EventsPerSecond);
-            double benchCpu0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+            string? firstPostError = probePosted ? null : probeError;
+            int warmupPosted = 0;
+            long warmupStart = Stopwatch.GetTimestamp();
+            for (int w = 0; probePosted && w < _warmup; w++)
+            {
+                TimeSpan due = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), warmupStart + (w * interval));
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due).ConfigureAwait(false);
+                }
+
+                (bool ok, string? error) = await PostAsync(1 + w).ConfigureAwait(false);
+                warmupPosted += ok ? 1 : 0;
+                firstPostError ??= error;
+            }
+
+            if (warmupPosted > 0)
+            {
+                await WaitUntilAsync(
+                    () => Interlocked.Read(ref _warmupReached) >= ((long)connected - Volatile.Read(ref _dropped)) * warmupPosted,
+                    Stopwatch.GetTimestamp() + (5 * Stopwatch.Frequency)).ConfigureAwait(false);
+            }
+
+            // 4. The measured tasks, one at a time, paced from one loop.
+            int posted = 0, postFailures = 0;
+            var postedSlot = new bool[_slots];
+            using Process self = Process.GetCurrentProcess();
+            double benchCpu0 = self.TotalProcessorTime.TotalSeconds;
             double? edgeCpu0 = edgePid is { } pe0 ? ProcessMemory.ReadCpuSeconds(pe0) : null;
             long eventsStart = Stopwatch.GetTimestamp();
             string? aborted = null;
-            for (int seq = 1; seq <= _events; seq++)
+            for (int k = 0; k < _events; k++)
             {
+                int seq = _first + k;
                 if (Volatile.Read(ref _dropped) >= connected)
                 {
-                    aborted = $"every client's stream ended ({_firstDropReason}) after {seq - 1} of {_events} tasks";
+                    aborted = $"every client's stream ended ({_firstDropReason}) after {k} of {_events} tasks";
                     break;
                 }
 
-                TimeSpan wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), eventsStart + ((seq - 1) * interval));
+                TimeSpan wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), eventsStart + (k * interval));
                 if (wait > TimeSpan.Zero)
                 {
                     await Task.Delay(wait).ConfigureAwait(false);
@@ -253,23 +285,25 @@ internal sealed class FanoutBench
                 }
             }
 
-            // 4. Until every delivery is in, or the window of the last task has passed.
+            // 5. Until every delivery is in, or the window of the last task has passed.
             long expected = (long)connected * posted;
-            long lastStart = Volatile.Read(ref _start[Math.Min(_events, _slots - 1)]);
+            long lastStart = Volatile.Read(ref _start[_slots - 1]);
             long deadline = Math.Max(lastStart, Stopwatch.GetTimestamp()) + (long)(DeliveryWindow.TotalSeconds * Stopwatch.Frequency);
             await WaitUntilAsync(() => Interlocked.Read(ref _delivered) >= expected || Volatile.Read(ref _dropped) >= connected, deadline).ConfigureAwait(false);
             double eventSeconds = Stopwatch.GetElapsedTime(eventsStart).TotalSeconds;
-            double benchCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - benchCpu0;
+            self.Refresh();
+            double benchCpu = self.TotalProcessorTime.TotalSeconds - benchCpu0;
+
             double? edgeCpu = edgePid is { } pe1 && edgeCpu0 is { } e0 && ProcessMemory.ReadCpuSeconds(pe1) is { } e1 ? e1 - e0 : null;
             Measure(memory, edgePid, $"{connected} connected, after the tasks");
 
-            // 5. Latencies: every client × posted task, within the window.
+            // 6. Latencies: every client × posted task, within the window.
             long windowTicks = (long)(DeliveryWindow.TotalSeconds * Stopwatch.Frequency);
             var latencies = new double[expected];
             var allClients = new List<double>(posted);
             int n = 0;
             long late = 0;
-            for (int seq = 1; seq <= _events; seq++)
+            for (int seq = _first; seq < _slots; seq++)
             {
                 if (!postedSlot[seq])
                 {
@@ -318,7 +352,7 @@ internal sealed class FanoutBench
         }
         finally
         {
-            // 6. Disconnect everyone, let the edge notice, measure it once more.
+            // 7. Disconnect everyone, let the edge notice, measure it once more.
             await stop.CancelAsync().ConfigureAwait(false);
             Task all = Task.WhenAll(clients.Select(c => c.Run));
             try
@@ -515,7 +549,7 @@ internal sealed class FanoutBench
         }
 
         Volatile.Write(ref slot, now);
-        Interlocked.Increment(ref seq == 0 ? ref _probeReached : ref _delivered);
+        Interlocked.Increment(ref seq == 0 ? ref _probeReached : ref seq < _first ? ref _warmupReached : ref _delivered);
     }
 
     /// <summary>
