@@ -121,7 +121,7 @@ internal sealed class Report
             if (f.Memory.Count >= 2 && f.Connected > 0)
             {
                 double perClientKb = (f.Memory[1].RssKb - f.Memory[0].RssKb) / (double)f.Connected;
-                Console.WriteLine($"  about {perClientKb:N1} kB of edge RSS per connected client");
+                Console.WriteLine($"  edge RSS grew {perClientKb:N1} kB per connected client (an edge that held as many clients before keeps its heap: near 0)");
             }
         }
 
