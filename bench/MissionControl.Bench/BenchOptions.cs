@@ -57,7 +57,8 @@ internal sealed class BenchOptions
           --duration SECONDS   duration of each load step (default 10)
           --events N           events to measure in the event-latency phases (default 500)
                                and in the webhooks phase (default 200 there)
-          --event-warmup N     unmeasured events sent before measuring (default 10)
+          --event-warmup N     unmeasured events sent before measuring (default 10; in
+                               fanout at most 20)
           --warmup SECONDS     mixed warm-up before the load phases (default 20, 0 = none)
           --only LIST          comma separated subset of: create,list,status,events,
                                status-events,fanout,webhooks,memory (default: all but webhooks)
