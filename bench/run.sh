@@ -2,7 +2,8 @@
 # Builds the Mission Control bench in Release and runs it against a started system.
 #
 #   bench/run.sh [--url http://localhost:4000] [--token TOKEN] [--duration 10] [--events 500]
-#                [--only create,list,status,events,status-events,memory] [--pids FILE|LIST] [--help]
+#                [--only create,list,status,events,status-events,fanout,webhooks,memory]
+#                [--clients 1000] [--fanout-events 50] [--pids FILE|LIST] [--help]
 #
 # The edge must be on a loopback address. The token defaults to env MC_ADMIN_TOKEN, then
 # <repo>/.mc/admin-token. Exit code: 0 measured (even if targets are missed), 1 bad arguments,
@@ -25,5 +26,14 @@ fi
 if [[ ! -f "$dll" ]]; then
   dll="$(dotnet msbuild "$project" -nologo -p:Configuration=Release -getProperty:TargetPath)"
 fi
+
+# The fanout phase holds one socket per SSE client (--clients 10000 means 10,000 descriptors here, and as
+# many in the edge): raise the open-file limit as far as allowed. The edge needs the same in the shell
+# that runs ./scripts/start.sh.
+if ! ulimit -n 65536 2>/dev/null; then
+  hard="$(ulimit -Hn)"
+  ulimit -n "$hard" 2>/dev/null || true
+fi
+echo "bench/run.sh: open-file limit $(ulimit -n) (hard $(ulimit -Hn))" >&2
 
 exec dotnet "$dll" "$@"

@@ -10,24 +10,38 @@ internal sealed class BenchOptions
     public const string TokenEnvVar = "MC_ADMIN_TOKEN";
     public const string PidsEnvVar = "MC_BENCH_PIDS";
 
-    private static readonly string[] AllPhases = ["create", "list", "status", "events", "status-events", "memory"];
+    /// <summary>Every phase, in the order they run.</summary>
+    public static readonly string[] AllPhases = ["create", "list", "status", "events", "status-events", "fanout", "webhooks", "memory"];
+
+    /// <summary>What runs without --only. "webhooks" runs only when named (it needs the webhook API and a system started
+    /// with Webhooks__AllowedHosts=127.0.0.1).</summary>
+    private static readonly string[] DefaultPhases = ["create", "list", "status", "events", "status-events", "fanout", "memory"];
+
+    public const int DefaultWebhookEvents = 200;
 
     public Uri BaseUri { get; private set; } = new(DefaultUrl + "/");
     public string? Token { get; private set; }
     public string TokenSource { get; private set; } = "none";
     public int DurationSeconds { get; private set; } = 10;
     public int Events { get; private set; } = 500;
+    /// <summary>Whether --events was given (the webhooks phase defaults to <see cref="DefaultWebhookEvents"/> otherwise).</summary>
+    public bool EventsGiven { get; private set; }
+    public int WebhookEvents => EventsGiven ? Events : DefaultWebhookEvents;
+    public int Clients { get; private set; } = 1000;
+    public int FanoutEvents { get; private set; } = 50;
+    public int ConnectBatch { get; private set; } = 100;
+    public int? EdgePid { get; private set; }
     public int EventWarmup { get; private set; } = 10;
     // Long enough for tiered JIT to reach optimized code in every process on a 2-core box: the figures are steady state.
     public double WarmupSeconds { get; private set; } = 20;
     public string? Pids { get; private set; }
     public string PidsSource { get; private set; } = "scan of /proc";
-    public HashSet<string> Phases { get; } = new(AllPhases, StringComparer.Ordinal);
+    public HashSet<string> Phases { get; } = new(DefaultPhases, StringComparer.Ordinal);
     public bool ShowHelp { get; private set; }
 
     public bool Runs(string phase) => Phases.Contains(phase);
 
-    public bool NeedsBoard => Runs("create") || Runs("list") || Runs("status") || Runs("events") || Runs("status-events");
+    public bool NeedsBoard => Runs("create") || Runs("list") || Runs("status") || Runs("events") || Runs("status-events") || Runs("fanout") || Runs("webhooks");
 
     public static string Usage =>
         """
@@ -41,16 +55,25 @@ internal sealed class BenchOptions
           --token TOKEN        admin bearer token (default: env MC_ADMIN_TOKEN, then
                                <repo>/.mc/admin-token found by walking up to MissionControl.sln)
           --duration SECONDS   duration of each load step (default 10)
-          --events N           events to measure in the event-latency phase (default 500)
-          --event-warmup N     unmeasured events sent before measuring (default 10)
+          --events N           events to measure in the event-latency phases (default 500)
+                               and in the webhooks phase (default 200 there)
+          --event-warmup N     unmeasured events sent before measuring (default 10; in
+                               fanout at most 20)
           --warmup SECONDS     mixed warm-up before the load phases (default 20, 0 = none)
-          --only LIST          comma separated subset of: create,list,status,events,status-events,memory
+          --only LIST          comma separated subset of: create,list,status,events,
+                               status-events,fanout,webhooks,memory (default: all but webhooks)
+          --clients N          fanout: SSE clients on one board's task stream (default 1000)
+          --fanout-events N    fanout: tasks created, about 5 a second (default 50)
+          --connect-batch N    fanout: clients connecting at once while ramping up (default 100)
+          --edge-pid PID       fanout: the edge process to measure (default: the MissionControl.Edge
+                               process listening on the --url port)
           --pids FILE|LIST     processes to measure: a file of pids (one per line) or a
                                comma separated list; default env MC_BENCH_PIDS, else a /proc scan
           -h, --help           this text
 
         Exit code: 0 when measured (even if targets are missed), 1 bad arguments,
-        2 system unreachable, 3 setup failed.
+        2 system unreachable, 3 setup failed (also: the webhook API is missing, or refuses
+        the bench's loopback receiver).
         """;
 
     /// <summary>Parses <paramref name="args"/>; returns null and sets <paramref name="error"/> when invalid.</summary>
@@ -115,6 +138,43 @@ internal sealed class BenchOptions
                     }
 
                     o.Events = e;
+                    o.EventsGiven = true;
+                    break;
+                case "--clients":
+                    if (!TryPositiveInt(value, 100_000, out int clients))
+                    {
+                        error = "--clients must be an integer between 1 and 100000";
+                        return null;
+                    }
+
+                    o.Clients = clients;
+                    break;
+                case "--fanout-events":
+                    if (!TryPositiveInt(value, 10_000, out int fe))
+                    {
+                        error = "--fanout-events must be an integer between 1 and 10000";
+                        return null;
+                    }
+
+                    o.FanoutEvents = fe;
+                    break;
+                case "--connect-batch":
+                    if (!TryPositiveInt(value, 10_000, out int cb))
+                    {
+                        error = "--connect-batch must be an integer between 1 and 10000";
+                        return null;
+                    }
+
+                    o.ConnectBatch = cb;
+                    break;
+                case "--edge-pid":
+                    if (!TryPositiveInt(value, int.MaxValue, out int edgePid))
+                    {
+                        error = "--edge-pid must be a process id";
+                        return null;
+                    }
+
+                    o.EdgePid = edgePid;
                     break;
                 case "--event-warmup":
                     if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int ew) || ew > 1000)
@@ -168,6 +228,12 @@ internal sealed class BenchOptions
         if (o.ShowHelp)
         {
             return o;
+        }
+
+        if ((long)o.Clients * (o.FanoutEvents + 21) > 20_000_000)
+        {
+            error = "--clients × --fanout-events is too large (at most 20,000,000 deliveries are tracked)";
+            return null;
         }
 
         if (!TryParseLoopbackUrl(url ?? DefaultUrl, out Uri? baseUri, out error))

@@ -31,7 +31,10 @@ internal sealed class MissionControlApi : IDisposable
         Client = CreateClient(baseUri, _auth, RequestTimeout);
         OrganizationsUri = new Uri(baseUri, "api/v1/organizations");
         BoardsUri = new Uri(baseUri, "api/v1/boards");
+        WebhooksUri = new Uri(baseUri, "api/v1/webhooks");
     }
+
+    public Uri WebhooksUri { get; }
 
     public Uri BaseUri { get; }
 
@@ -52,6 +55,61 @@ internal sealed class MissionControlApi : IDisposable
 
     /// <summary>A separate client for the long-lived SSE stream: infinite timeout, own connection pool, no resilience.</summary>
     public HttpClient CreateStreamClient() => CreateClient(BaseUri, _auth, Timeout.InfiniteTimeSpan);
+
+    /// <summary>
+    /// The client of the fanout phase: thousands of long-lived SSE connections through one handler, no
+    /// connection limit, small socket buffers (frames are small), and no draining of a stream that is
+    /// dropped (its connection is closed at once).
+    /// </summary>
+    public HttpClient CreateFanoutClient()
+    {
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            MaxConnectionsPerServer = int.MaxValue,
+            ConnectTimeout = TimeSpan.FromSeconds(15),
+            MaxResponseDrainSize = 0,
+            ResponseDrainTimeout = TimeSpan.Zero,
+            ActivityHeadersPropagator = null,
+            ConnectCallback = static async (context, cancellationToken) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp)
+                {
+                    NoDelay = true,
+                    ReceiveBufferSize = 8 * 1024,
+                    SendBufferSize = 4 * 1024,
+                };
+                try
+                {
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        var client = new HttpClient(handler, disposeHandler: true)
+        {
+            BaseAddress = BaseUri,
+            Timeout = Timeout.InfiniteTimeSpan,
+            DefaultRequestVersion = HttpVersion.Version11,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        if (_auth is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = _auth;
+        }
+
+        return client;
+    }
 
     private static HttpClient CreateClient(Uri baseUri, AuthenticationHeaderValue? auth, TimeSpan timeout)
     {
@@ -143,6 +201,27 @@ internal sealed class MissionControlApi : IDisposable
     public async Task<(HttpStatusCode Status, string Body)> PostJsonAsync(Uri uri, byte[] json, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = JsonContent(json, json.Length) };
+        try
+        {
+            using HttpResponseMessage response = await Client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            return (response.StatusCode, body);
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is SocketException)
+        {
+            throw new UnreachableException($"lost connection to Mission Control at {BaseUri}: {ex.Message}");
+        }
+    }
+
+    /// <summary>Sends <paramref name="method"/> to <paramref name="uri"/> (with a JSON body when given) and reads the answer.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpMethod method, Uri uri, byte[]? json = null, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(method, uri);
+        if (json is not null)
+        {
+            request.Content = JsonContent(json, json.Length);
+        }
+
         try
         {
             using HttpResponseMessage response = await Client.SendAsync(request, cancellationToken).ConfigureAwait(false);

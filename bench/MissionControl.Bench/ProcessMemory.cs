@@ -120,7 +120,7 @@ internal static class ProcessMemory
     }
 
     /// <summary>A display name when the process belongs to the system under test, else null.</summary>
-    private static string? Classify(int pid)
+    internal static string? Classify(int pid)
     {
         string? comm = ReadComm(pid);
         if (comm is not null && InfraByComm.TryGetValue(comm, out string? infra))
@@ -227,6 +227,149 @@ internal static class ProcessMemory
         {
             return [];
         }
+    }
+
+    /// <summary>
+    /// The edge process to measure: <paramref name="pidOverride"/> if given, else the MissionControl.Edge process
+    /// (found as <see cref="Classify"/> finds it) that holds the socket listening on <paramref name="port"/>, else
+    /// the only MissionControl.Edge process there is. Null (with <paramref name="note"/>) when that is ambiguous.
+    /// </summary>
+    public static int? FindEdge(int port, int? pidOverride, out string note)
+    {
+        note = "";
+        if (pidOverride is { } given)
+        {
+            note = "--edge-pid";
+            return Directory.Exists($"/proc/{given}") ? given : null;
+        }
+
+        if (!Directory.Exists("/proc"))
+        {
+            note = "/proc is not available";
+            return null;
+        }
+
+        var edges = new List<int>();
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                && pid != Environment.ProcessId && Classify(pid) == "MissionControl.Edge")
+            {
+                edges.Add(pid);
+            }
+        }
+
+        if (edges.Count == 0)
+        {
+            note = "no MissionControl.Edge process found (give --edge-pid)";
+            return null;
+        }
+
+        HashSet<string> sockets = ListeningSockets(port);
+        foreach (int pid in edges)
+        {
+            try
+            {
+                foreach (string fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+                {
+                    if (new FileInfo(fd).LinkTarget is { } target && sockets.Contains(target))
+                    {
+                        note = $"listening on port {port}";
+                        return pid;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Not ours to look into.
+            }
+        }
+
+        if (edges.Count == 1)
+        {
+            note = $"the only MissionControl.Edge process (its socket on port {port} was not seen)";
+            return edges[0];
+        }
+
+        note = $"{edges.Count} MissionControl.Edge processes and none seen listening on port {port} (give --edge-pid)";
+        return null;
+    }
+
+    /// <summary>"socket:[inode]" of every TCP socket listening on <paramref name="port"/> (IPv4 and IPv6).</summary>
+    private static HashSet<string> ListeningSockets(int port)
+    {
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            try
+            {
+                foreach (string line in File.ReadLines(table).Skip(1))
+                {
+                    string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    if (f.Length < 10 || f[3] != "0A")
+                    {
+                        continue; // not LISTEN
+                    }
+
+                    int colon = f[1].LastIndexOf(':');
+                    if (colon > 0 && int.TryParse(f[1].AsSpan(colon + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int p) && p == port)
+                    {
+                        result.Add($"socket:[{f[9]}]");
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // No such table.
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Rss and Pss (kB) from /proc/&lt;pid&gt;/smaps_rollup; null when gone or unreadable.</summary>
+    public static (long RssKb, long PssKb)? ReadRollupKb(int pid)
+    {
+        long? rss = ReadKb($"/proc/{pid}/smaps_rollup", "Rss:");
+        long? pss = ReadKb($"/proc/{pid}/smaps_rollup", "Pss:");
+        return rss is { } r && pss is { } p ? (r, p) : null;
+    }
+
+    /// <summary>User + system CPU time of a process from /proc/&lt;pid&gt;/stat, in seconds (USER_HZ taken as 100).</summary>
+    public static double? ReadCpuSeconds(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
+            string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(f[11], CultureInfo.InvariantCulture) / 100.0 + long.Parse(f[12], CultureInfo.InvariantCulture) / 100.0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The soft limit of open files of this process (from /proc/self/limits), or null.</summary>
+    public static long? OpenFileLimit()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/limits"))
+            {
+                if (line.StartsWith("Max open files", StringComparison.Ordinal))
+                {
+                    string[] f = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    return long.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out long soft) ? soft : null;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return null;
     }
 
     /// <summary>Pss from /proc/&lt;pid&gt;/smaps_rollup, or null where the kernel does not offer it.</summary>

@@ -21,6 +21,10 @@ internal sealed class Report
 
     public EventResult? StatusEvents { get; set; }
 
+    public FanoutResult? Fanout { get; set; }
+
+    public WebhookResult? Webhooks { get; set; }
+
     public MemorySnapshot? IdleMemory { get; set; }
 
     public MemorySnapshot? AfterMemory { get; set; }
@@ -64,6 +68,103 @@ internal sealed class Report
         if (e.FirstError is not null && e.FirstError != e.Aborted)
         {
             Console.WriteLine($"  first error: {e.FirstError}");
+        }
+    }
+
+    public static void PrintFanout(FanoutResult f)
+    {
+        Console.WriteLine(
+            $"  connected {f.Connected:N0} of {f.ClientsRequested:N0} clients in {f.ConnectSeconds:0.0} s" +
+            $" (each: p50 {Ms(f.ConnectP50Ms)}  p99 {Ms(f.ConnectP99Ms)}  max {Ms(f.ConnectMaxMs)} ms); {f.ConnectFailures:N0} failed");
+        if (f.FirstConnectError is not null)
+        {
+            Console.WriteLine($"  first connect failure: {f.FirstConnectError}");
+        }
+
+        if (f.ProbeMs is { } probe)
+        {
+            Console.WriteLine($"  probe task (not measured) reached {f.ProbeReached:N0} clients, the last after {probe:0.0} ms");
+        }
+
+        Console.WriteLine(
+            $"  delivered {f.Delivered:N0} of {f.Expected:N0} expected ({f.EventsPosted} tasks × {f.Connected:N0} clients) within 10 s; missing {f.Missing:N0}" +
+            (f.Late > 0 ? $" ({f.Late:N0} arrived late)" : "") +
+            (f.PostFailures > 0 ? $"; {f.PostFailures} POSTs failed" : ""));
+        if (f.LatenciesMs.Length > 0)
+        {
+            Console.WriteLine(
+                $"  latency, every delivery: p50 {Ms(f.Percentile(50))}  p95 {Ms(f.Percentile(95))}  p99 {Ms(f.Percentile(99))}  max {Ms(f.Max)} ms");
+        }
+
+        if (f.AllClientsMs.Length > 0)
+        {
+            Console.WriteLine(
+                $"  until the last client had a task ({f.AllClientsMs.Length} tasks reached everyone): p50 {Ms(Percentiles.Of(f.AllClientsMs, 50))}  max {Ms(f.AllClientsMs[^1])} ms");
+        }
+
+        Console.WriteLine($"  streams: {f.Dropped:N0} dropped by the edge{(f.FirstDropReason is null ? "" : $" (first: {f.FirstDropReason})")}, {f.Duplicates:N0} duplicate and {f.Unmatched:N0} unmatched task.created frames");
+        Console.WriteLine(
+            $"  CPU during the tasks ({f.EventSeconds:0.0} s): bench {Pct(f.BenchCpuPercent)}, edge {Pct(f.EdgeCpuPercent)} of one core; bench RSS with all connected {f.BenchRssMb:N1} MB");
+        if (f.EdgePid is null)
+        {
+            Console.WriteLine($"  edge memory: not measured ({f.EdgeNote})");
+        }
+        else
+        {
+            Console.WriteLine($"  edge (pid {f.EdgePid}) memory from /proc/{f.EdgePid}/smaps_rollup:");
+            Console.WriteLine($"  {"RSS MB",9}  {"PSS MB",9}  when");
+            foreach (EdgeMemoryPoint m in f.Memory)
+            {
+                Console.WriteLine($"  {m.RssKb / 1024.0,9:N1}  {m.PssKb / 1024.0,9:N1}  {m.Label}");
+            }
+
+            if (f.Memory.Count >= 2 && f.Connected > 0)
+            {
+                double perClientKb = (f.Memory[1].RssKb - f.Memory[0].RssKb) / (double)f.Connected;
+                Console.WriteLine($"  edge RSS grew {perClientKb:N1} kB per connected client (an edge that held as many clients before keeps its heap: near 0)");
+            }
+        }
+
+        if (f.Aborted is not null)
+        {
+            Console.WriteLine($"  stopped early: {f.Aborted}");
+        }
+
+        if (f.FirstPostError is not null)
+        {
+            Console.WriteLine($"  first error: {f.FirstPostError}");
+        }
+    }
+
+    public static void PrintWebhooks(WebhookResult w)
+    {
+        Console.WriteLine(
+            $"  received {w.Received} of {w.Sent} sent ({w.Requested} requested) within 10 s; missing {w.Missing}" +
+            (w.Late > 0 ? $" ({w.Late} arrived late)" : "") +
+            (w.PostFailures > 0 ? $"; {w.PostFailures} POSTs failed" : ""));
+        if (w.LatenciesMs.Length > 0)
+        {
+            Console.WriteLine(
+                $"  latency p50 {Ms(w.Percentile(50))}  p95 {Ms(w.Percentile(95))}  p99 {Ms(w.Percentile(99))}  max {Ms(w.Max)} ms");
+        }
+
+        Console.WriteLine(
+            $"  deliveries {w.Deliveries:N0}: bad signatures {w.BadSignatures}, timestamps off by > 5 min {w.StaleTimestamps}, " +
+            $"X-MC-Event/X-MC-Delivery not matching the body {w.HeaderMismatches}, redeliveries {w.Duplicates}, unmatched {w.Unmatched}");
+        if (w.FirstBadSignature is not null)
+        {
+            Console.WriteLine($"  first bad signature: {w.FirstBadSignature}");
+        }
+
+        Console.WriteLine($"  webhook {w.WebhookId}: {w.DeleteOutcome}");
+        if (w.Aborted is not null)
+        {
+            Console.WriteLine($"  stopped early: {w.Aborted}");
+        }
+
+        if (w.FirstError is not null)
+        {
+            Console.WriteLine($"  first error: {w.FirstError}");
         }
     }
 
@@ -117,6 +218,23 @@ internal sealed class Report
             }
         }
 
+        if (Fanout is { } f)
+        {
+            string edge = f.Memory.Count >= 2
+                ? $"; edge RSS {f.Memory[0].RssKb / 1024.0:N1} -> {f.Memory[1].RssKb / 1024.0:N1} MB connected -> {f.Memory[^1].RssKb / 1024.0:N1} MB after (PSS {f.Memory[0].PssKb / 1024.0:N1} -> {f.Memory[1].PssKb / 1024.0:N1} -> {f.Memory[^1].PssKb / 1024.0:N1})"
+                : "";
+            Console.WriteLine(
+                $"SSE fanout ({f.Connected:N0}/{f.ClientsRequested:N0} clients, POST start -> frame parsed by each): delivered {f.Delivered:N0}/{f.Expected:N0}, missing {f.Missing:N0}; " +
+                $"p50 {Ms(f.Percentile(50))}  p95 {Ms(f.Percentile(95))}  p99 {Ms(f.Percentile(99))}  max {Ms(f.Max)} ms; connect {f.ConnectSeconds:0.0} s{edge}");
+        }
+
+        if (Webhooks is { } w)
+        {
+            Console.WriteLine(
+                $"Webhooks (POST start -> delivery read by the receiver): received {w.Received}/{w.Sent}, missing {w.Missing}, bad signatures {w.BadSignatures}; " +
+                $"p50 {Ms(w.Percentile(50))}  p95 {Ms(w.Percentile(95))}  p99 {Ms(w.Percentile(99))}  max {Ms(w.Max)} ms");
+        }
+
         if (IdleMemory is { } idle)
         {
             Console.WriteLine(
@@ -150,6 +268,34 @@ internal sealed class Report
         if (options.Runs("status-events"))
         {
             AddEventRows(rows, "PATCH -> SSE", StatusEvents, options.Events);
+        }
+
+        if (options.Runs("fanout"))
+        {
+            if (Fanout is { } fan)
+            {
+                rows.Add(($"fanout {fan.ClientsRequested} clients connected", $"{fan.Connected}/{fan.ClientsRequested}", "all", Verdict(fan.Connected == fan.ClientsRequested)));
+                rows.Add(("fanout deliveries", $"{fan.Delivered}/{fan.Expected}", "all within 10 s", Verdict(fan.Expected > 0 && fan.Missing == 0)));
+                rows.Add(("fanout p99", fan.LatenciesMs.Length > 0 ? $"{fan.Percentile(99):0.00} ms" : "no events", "reported", "INFO"));
+            }
+            else
+            {
+                rows.Add(("fanout", "not run", "", "N/A"));
+            }
+        }
+
+        if (options.Runs("webhooks"))
+        {
+            if (Webhooks is { } hooks)
+            {
+                rows.Add(("webhook bad signatures", hooks.BadSignatures.ToString(CultureInfo.InvariantCulture), "0", Verdict(hooks.BadSignatures == 0 && hooks.Deliveries > 0)));
+                rows.Add(("webhook deliveries", $"{hooks.Received}/{hooks.Requested}", "all within 10 s", Verdict(hooks.Received == hooks.Requested)));
+                rows.Add(("webhook p99", hooks.LatenciesMs.Length > 0 ? $"{hooks.Percentile(99):0.00} ms" : "no deliveries", "reported", "INFO"));
+            }
+            else
+            {
+                rows.Add(("webhooks", "not measured", "", "N/A"));
+            }
         }
 
         if (options.Runs("memory"))
@@ -226,6 +372,8 @@ internal sealed class Report
         double p99 = r.Histogram.PercentileMs(99);
         rows.Add((metric, $"{p99:0.00} ms", goal, Verdict(p99 <= P99AtC64TargetMs)));
     }
+
+    private static string Pct(double? percent) => percent is { } p ? $"{p:0}%" : "-";
 
     private static string Processes(int n) => n == 1 ? "1 process" : $"{n} processes";
 

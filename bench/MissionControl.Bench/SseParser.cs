@@ -3,15 +3,20 @@ namespace MissionControl.Bench;
 /// <summary>Called for each dispatched server-sent event; the spans are only valid during the call.</summary>
 internal delegate void SseEventHandler(ReadOnlySpan<byte> eventName, ReadOnlySpan<byte> id, ReadOnlySpan<byte> data);
 
+/// <summary>Called for each comment line (": text"), without the colon and one leading space; the span is only valid during the call.</summary>
+internal delegate void SseCommentHandler(ReadOnlySpan<byte> text);
+
 /// <summary>
 /// Incremental text/event-stream parser over raw bytes (CR, LF and CRLF line ends; "data" lines joined
 /// with LF; comment lines counted as heartbeats). Feed it chunks as they are read from the stream.
+/// The line and data buffers start at the given sizes and grow (once, to the largest frame) as needed:
+/// the fanout bench keeps thousands of parsers and starts them small.
 /// </summary>
-internal sealed class SseParser(SseEventHandler onEvent)
+internal sealed class SseParser(SseEventHandler onEvent, SseCommentHandler? onComment = null, int lineCapacity = 1024, int dataCapacity = 8 * 1024)
 {
-    private byte[] _line = new byte[1024];
+    private byte[] _line = new byte[lineCapacity];
     private int _lineLength;
-    private byte[] _data = new byte[8 * 1024];
+    private byte[] _data = new byte[dataCapacity];
     private int _dataLength;
     private bool _hasData;
     private readonly byte[] _eventName = new byte[64];
@@ -65,6 +70,12 @@ internal sealed class SseParser(SseEventHandler onEvent)
         if (line[0] == (byte)':')
         {
             Heartbeats++;
+            if (onComment is not null)
+            {
+                ReadOnlySpan<byte> text = line[1..];
+                onComment(!text.IsEmpty && text[0] == (byte)' ' ? text[1..] : text);
+            }
+
             return;
         }
 
