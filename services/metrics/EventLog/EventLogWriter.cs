@@ -134,7 +134,7 @@ public sealed class EventLogWriter(
         try
         {
             var logged = await WriteAsync(batch, ct);
-            foreach (var entry in logged) recent.Add(entry);
+            recent.AddRange(logged);
             foreach (var p in batch) p.Done.TrySetResult();
             return true;
         }

@@ -13,12 +13,16 @@ public sealed class RecentEvents(int capacity = 8192)
     private readonly LoggedEvent?[] _ring = new LoggedEvent?[capacity];
     private TaskCompletionSource _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public void Add(LoggedEvent e)
+    public void Add(LoggedEvent e) => AddRange([e]);
+
+    /// <summary>Adds a committed batch and wakes the feeds once.</summary>
+    public void AddRange(IReadOnlyList<LoggedEvent> events)
     {
+        if (events.Count == 0) return;
         TaskCompletionSource added;
         lock (_gate)
         {
-            _ring[e.Seq % _ring.Length] = e;
+            foreach (var e in events) _ring[e.Seq % _ring.Length] = e;
             added = _added;
             _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }

@@ -104,7 +104,8 @@ public sealed class TaskProjection : ILogProjection
         switch (message)
         {
             case TaskCreated m:
-                await UpsertAsync(db, m.OrganizationId, m.Task, ct);
+                // A task is created once (the log drops a repeated message): nothing to look up.
+                Upsert(db, db.TaskStates.Local.FindEntry(m.Task.Id)?.Entity, m.OrganizationId, m.Task);
                 AddChange(db, entry, m.OrganizationId, m.Task, null);
                 break;
             case TaskUpdated m:
@@ -128,9 +129,11 @@ public sealed class TaskProjection : ILogProjection
         }
     }
 
-    private static async Task<TaskState> UpsertAsync(MetricsDbContext db, Guid org, TaskSnapshot task, CancellationToken ct)
+    private static async Task<TaskState> UpsertAsync(MetricsDbContext db, Guid org, TaskSnapshot task, CancellationToken ct) =>
+        Upsert(db, await db.TaskStates.FindAsync([task.Id], ct), org, task);
+
+    private static TaskState Upsert(MetricsDbContext db, TaskState? state, Guid org, TaskSnapshot task)
     {
-        var state = await db.TaskStates.FindAsync([task.Id], ct);
         if (state is null)
             db.TaskStates.Add(state = new TaskState { Id = task.Id, Title = task.Title, Status = task.Status, CreatedAt = task.CreatedAt.UtcDateTime });
         state.OrganizationId = org;
