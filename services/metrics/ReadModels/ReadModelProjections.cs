@@ -104,8 +104,7 @@ public sealed class TaskProjection : ILogProjection
         switch (message)
         {
             case TaskCreated m:
-                // A task is created once (the log drops a repeated message): nothing to look up.
-                Upsert(db, db.TaskStates.Local.FindEntry(m.Task.Id)?.Entity, m.OrganizationId, m.Task);
+                await UpsertAsync(db, m.OrganizationId, m.Task, ct);
                 AddChange(db, entry, m.OrganizationId, m.Task, null);
                 break;
             case TaskUpdated m:
