@@ -150,7 +150,7 @@ internal sealed class Report
 
         Console.WriteLine(
             $"  deliveries {w.Deliveries:N0}: bad signatures {w.BadSignatures}, timestamps off by > 5 min {w.StaleTimestamps}, " +
-            $"X-MC-Event/X-MC-Delivery not matching the body {w.HeaderMismatches}, redeliveries {w.Duplicates}, unmatched {w.Unmatched}");
+            $"X-MC-Event not matching the body or X-MC-Delivery missing {w.HeaderMismatches}, redeliveries {w.Duplicates}, unmatched {w.Unmatched}");
         if (w.FirstBadSignature is not null)
         {
             Console.WriteLine($"  first bad signature: {w.FirstBadSignature}");
