@@ -69,6 +69,15 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
     private static List<Guid> Ids(IEnumerable<ReceivedWebhook> received) => received.Select(r => r.Json.GetProperty("id").GetGuid()).ToList();
 
     [Fact]
+    public async Task A_deleted_organization_takes_its_webhooks_with_it()
+    {
+        var (id, _) = await CreateAsync("/gone", "task.*");
+        await PublishAndWaitLoggedAsync(new MissionControl.Contracts.Orgs.OrganizationDeleted { OrganizationId = Org, OccurredAt = DateTimeOffset.UtcNow });
+        Assert.Equal(HttpStatusCode.NotFound, (await Owner.GetAsync($"/api/v1/webhooks/{id}")).StatusCode);
+        Assert.Equal(0, (await Owner.GetFromJsonAsync<JsonElement>("/api/v1/webhooks")).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
     public async Task A_receiver_that_fails_its_first_attempts_gets_every_event_once_in_order_signed()
     {
         Receiver.Respond = (_, before) => before < 3 ? (500, null) : (200, null);

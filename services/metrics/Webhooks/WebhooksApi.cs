@@ -42,6 +42,7 @@ public static class WebhooksApi
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
+        services.AddScoped<ILogProjection, WebhookCleanup>();
         return services;
     }
 

@@ -1,0 +1,20 @@
+using Microsoft.EntityFrameworkCore;
+using MissionControl.Contracts;
+using MissionControl.Contracts.Orgs;
+using MissionControl.Metrics.Data;
+using MissionControl.Metrics.EventLog;
+
+namespace MissionControl.Metrics.Webhooks;
+
+/// <summary>A deleted organization's webhooks go with it (their secrets, deliveries and attempts).</summary>
+public sealed class WebhookCleanup : ILogProjection
+{
+    public async Task ApplyAsync(MetricsDbContext db, IIntegrationEvent message, LogEntry entry, CancellationToken ct)
+    {
+        if (message is not OrganizationDeleted deleted) return;
+        var org = deleted.OrganizationId;
+        await db.WebhookAttempts.Where(a => db.WebhookDeliveries.Any(d => d.Id == a.DeliveryId && d.OrganizationId == org)).ExecuteDeleteAsync(ct);
+        await db.WebhookDeliveries.Where(d => d.OrganizationId == org).ExecuteDeleteAsync(ct);
+        await db.WebhookSubscriptions.Where(s => s.OrganizationId == org).ExecuteDeleteAsync(ct);
+    }
+}
