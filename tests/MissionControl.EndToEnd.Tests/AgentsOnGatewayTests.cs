@@ -185,7 +185,8 @@ public sealed class AgentsOnGatewayTests(BrokerFixture broker, OpenClawGatewayFi
             TimeSpan.FromSeconds(30), "the gateway to show as not connected");
         await restart;
         await EdgeSystem.EventuallyAsync(async () => ConnectionState(await _user.GetFromJsonAsync<JsonElement>($"/api/v1/gateways/{gatewayId}")) == "connected",
-            TimeSpan.FromSeconds(60), "the gateway to show as connected again");
+            // Reconnect attempts back off up to 30 s while the gateway starts, which is slow on a loaded box.
+            TimeSpan.FromSeconds(120), "the gateway to show as connected again");
 
         // Work sent after the restart still reaches the agent and its answer still comes back.
         var task = await EdgeSystem.CreateAsync(_user, $"/api/v1/boards/{board}/tasks", new { title = "After the restart", assigned_agent_id = agent });
