@@ -193,6 +193,8 @@ public static class StreamEndpoints
         var log = http.RequestServices.GetRequiredService<EventLogClient>();
         var org = http.GetPrincipal().OrganizationId ?? Guid.Empty;
         var upTo = subscription.JoinedAt;
+        // An id beyond the log's head is not from this log (its database was replaced): start live.
+        if (after > upTo && after > await log.HeadAsync(http.RequestAborted)) return upTo;
         long? cursor = after;
         while (cursor is null || cursor < upTo)
         {

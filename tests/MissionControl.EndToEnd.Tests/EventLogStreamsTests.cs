@@ -130,6 +130,11 @@ public sealed class EventLogStreamsTests(BrokerFixture broker) : IAsyncLifetime
         Assert.Equal(board, moved.GetProperty("board_id").GetGuid());
         Assert.Equal("in_progress", moved.GetProperty("data").GetProperty("task").GetProperty("status").GetString());
         Assert.True(long.Parse(frames[1].Id!) > long.Parse(frames[0].Id!));
+
+        // An id this log never handed out (say, from before its database was replaced) resumes live, not never.
+        await using var stranger = await SseClient.OpenAsync(_admin, $"/api/v1/boards/{board}/tasks/stream", lastEventId: "999999999");
+        var next = await EdgeSystem.CreateAsync(_admin, $"/api/v1/boards/{board}/tasks", new { title = "next" });
+        Assert.Equal(next, JsonDocument.Parse((await stranger.NextAsync()).Data).RootElement.GetProperty("task").GetProperty("id").GetGuid());
     }
 
     [Fact]
