@@ -63,7 +63,8 @@ public sealed class SupervisedProcess(
 
     public string Name { get; } = name;
     public string State { get; private set; } = "starting";
-    public int? Pid => _current?.Pid;
+    /// <summary>The running process's pid (null while it is being restarted, or given up on).</summary>
+    public int? Pid => State is "restarting" or "failed" ? null : _current?.Pid;
     public int Restarts { get; private set; }
     public int? LastExitCode { get; private set; }
     public DateTimeOffset? LastExitAt { get; private set; }
