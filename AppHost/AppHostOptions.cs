@@ -6,10 +6,15 @@ internal sealed record AppHostOptions
     public const string Usage = """
         Usage: dotnet run --project AppHost -- [options]     (or ./scripts/start.sh [options])
 
-        Starts RabbitMQ, then orgs, tasks, agents, gateway-bridge, metrics and the edge on loopback.
+        Starts RabbitMQ (and the servers asked for), then orgs, tasks, agents, gateway-bridge and metrics
+        in parallel, then the edge, all on loopback; prints the time to healthy. Every process is
+        supervised: restarted on the same port (0.5 s backoff doubling to 30 s) when it exits or stops
+        answering its probe, given up on after 5 failures in 2 minutes; the table is in .mc/state.json.
 
           --no-build      do not run `dotnet build MissionControl.sln -c <configuration>` first
-          --debug         run the Debug build (default: Release, which is what the figures are for)
+          --debug         the Debug build with ASPNETCORE_ENVIRONMENT=Development (default: the
+                          Release build in Production, which is what the figures are for; an
+                          ASPNETCORE_ENVIRONMENT you set yourself is passed on)
           --postgres      PostgreSQL per service instead of SQLite (or MC_POSTGRES=1)
           --redis         start Redis and pass ConnectionStrings__redis (or MC_REDIS=1)
           --openclaw      also start a real OpenClaw gateway on loopback (or MC_OPENCLAW=1; installed
@@ -26,6 +31,9 @@ internal sealed record AppHostOptions
 
     public bool Build { get; init; } = true;
     public string Configuration { get; init; } = "Release";
+
+    /// <summary>The services' ASPNETCORE_ENVIRONMENT unless one is set: Production, or Development with --debug.</summary>
+    public string Environment { get; init; } = "Production";
     public bool Postgres { get; init; }
     public bool Redis { get; init; }
     public bool OpenClaw { get; init; }
@@ -42,7 +50,7 @@ internal sealed record AppHostOptions
             Redis = IsOn("MC_REDIS"),
             OpenClaw = IsOn("MC_OPENCLAW"),
         };
-        if (Environment.GetEnvironmentVariable("MC_EDGE_PORT") is { Length: > 0 } envPort)
+        if (System.Environment.GetEnvironmentVariable("MC_EDGE_PORT") is { Length: > 0 } envPort)
         {
             if (!TryPort(envPort, out var port))
             {
@@ -57,7 +65,7 @@ internal sealed record AppHostOptions
             switch (args[i])
             {
                 case "--no-build": options = options with { Build = false }; break;
-                case "--debug": options = options with { Configuration = "Debug" }; break;
+                case "--debug": options = options with { Configuration = "Debug", Environment = "Development" }; break;
                 case "--postgres": options = options with { Postgres = true }; break;
                 case "--redis": options = options with { Redis = true }; break;
                 case "--openclaw": options = options with { OpenClaw = true }; break;
@@ -79,7 +87,7 @@ internal sealed record AppHostOptions
     }
 
     private static bool IsOn(string name) =>
-        Environment.GetEnvironmentVariable(name) is "1" or "true" or "True" or "TRUE" or "yes";
+        System.Environment.GetEnvironmentVariable(name) is "1" or "true" or "True" or "TRUE" or "yes";
 
     private static bool TryPort(string text, out int port) => int.TryParse(text, out port) && port is > 0 and < 65536;
 }

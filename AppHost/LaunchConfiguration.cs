@@ -32,10 +32,12 @@ internal sealed class LaunchConfiguration
     private readonly Dictionary<string, int> _ports = [];
 
     private readonly string _configuration;
+    private readonly string _environment;
 
-    private LaunchConfiguration(AppHostPaths paths, string configuration, int edgePort, string adminToken, string adminTokenSource)
+    private LaunchConfiguration(AppHostPaths paths, string configuration, string environment, int edgePort, string adminToken, string adminTokenSource)
     {
         _paths = paths;
+        _environment = environment;
         _configuration = configuration.ToLowerInvariant();
         _ports[Edge.Name] = edgePort;
         AdminToken = adminToken;
@@ -61,7 +63,7 @@ internal sealed class LaunchConfiguration
     public static LaunchConfiguration Create(AppHostPaths paths, AppHostOptions options)
     {
         var (token, source) = LoadOrCreateAdminToken(paths);
-        var configuration = new LaunchConfiguration(paths, options.Configuration, options.EdgePort, token, source);
+        var configuration = new LaunchConfiguration(paths, options.Configuration, options.Environment, options.EdgePort, token, source);
         foreach (var service in Services)
         {
             // Fixed ports give stable URLs; when one is taken, any free port will do (they are discovered).
@@ -89,7 +91,7 @@ internal sealed class LaunchConfiguration
     public Dictionary<string, string?> EnvironmentFor(ProjectDefinition project)
     {
         var isEdge = project == Edge;
-        var aspnetEnvironment = Get("ASPNETCORE_ENVIRONMENT") ?? Get("DOTNET_ENVIRONMENT") ?? "Development";
+        var aspnetEnvironment = Get("ASPNETCORE_ENVIRONMENT") ?? Get("DOTNET_ENVIRONMENT") ?? _environment;
         var env = new Dictionary<string, string?>
         {
             // Kestrel binds "localhost" to both 127.0.0.1 and [::1], and to nothing else.

@@ -1,8 +1,13 @@
 // Mission Control's local orchestrator: what an Aspire AppHost would do, without Aspire.
-// Infrastructure first (RabbitMQ, optional PostgreSQL, Redis and an OpenClaw gateway), then each service and the edge,
-// each waited for (/alive, then /health) before the next; Ctrl+C or SIGTERM stops everything in
+// Infrastructure first (RabbitMQ, optional PostgreSQL, Redis and an OpenClaw gateway), then the five
+// services in parallel, each waited for (/alive, then /health), then the edge. Everything it started is
+// supervised (SupervisedProcess): restarted on the same port with the same data when it exits or stops
+// answering its probe, with backoff, and given up on after 5 failures in 2 minutes. The resource table
+// is printed again on every change and kept in .mc/state.json. Ctrl+C or SIGTERM stops everything in
 // reverse order. See AppHostOptions.Usage for the flags.
+using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using MissionControl.AppHost;
 using MissionControl.LocalServers;
@@ -49,6 +54,9 @@ if (await runRecord.ClaimAsync(Say) is { } alreadyRunning)
 }
 
 var started = new List<Resource>();
+var tableLock = new Lock();
+var statePath = Path.Combine(paths.State, "state.json");
+LaunchConfiguration? launched = null;
 using var followers = new CancellationTokenSource();
 using var http = new HttpClient();
 var ct = shutdown.Token;
@@ -77,6 +85,8 @@ try
         return 1;
     }
 
+    launched = config;
+    var clock = Stopwatch.StartNew();
     config.Messaging = await StartRabbitMqAsync(ct);
     if (options.Postgres)
     {
@@ -90,14 +100,22 @@ try
     {
         openClaw = await StartOpenClawAsync(ct);
     }
-    foreach (var project in projects)
-    {
-        await StartProjectAsync(project, config, ct);
-    }
+    // The services find each other through fixed addresses (services__*), so they can start side by side.
+    await Task.WhenAll(LaunchConfiguration.Services.Select(project => StartProjectAsync(project, config, ct)));
+    await StartProjectAsync(LaunchConfiguration.Edge, config, ct);
+    var elapsed = clock.Elapsed;
 
-    ready = true;
-    PrintSummary(config, openClaw);
-    await WatchUntilStoppedAsync(ct);
+    lock (tableLock)
+    {
+        ready = true;
+        PrintSummary(config, openClaw);
+        Say($"healthy in {elapsed.TotalSeconds:0.0} s (from the first server start to the edge answering /health)");
+    }
+    lock (started)
+    {
+        started.ForEach(r => r.Supervised?.Supervise());
+    }
+    await Task.Delay(Timeout.Infinite, ct);
 }
 catch (OperationCanceledException) when (ct.IsCancellationRequested)
 {
@@ -158,23 +176,36 @@ async Task<string> StartRabbitMqAsync(CancellationToken ct)
         Say($"rabbitmq: using ConnectionStrings__messaging ({given})");
         return given;
     }
-    var resource = new Resource("rabbitmq", "broker");
-    var server = await RabbitMqServer.StartAsync(ServerOptions("rabbitmq"), ct);
-    resource.Attach(server, server.Pid, server.LogPath, server.Exited);
-    (resource.Address, resource.State) = (server.ConnectionString, "running");
-    Track(resource);
-    runRecord.Add("epmd", server.EpmdPid);
-    return server.ConnectionString;
+    var resource = new Resource("rabbitmq", "broker") { LogPath = paths.LogFor("rabbitmq") };
+    RabbitMqServer? server = null;
+    // The probe asks the broker itself (its Erlang VM is alive, its AMQP port answers a protocol
+    // header), and its Exited completes when the VM dies even if the launcher script lives on.
+    await SuperviseAsync(resource, async ct =>
+    {
+        var node = server = server is null
+            ? await RabbitMqServer.StartAsync(ServerOptions("rabbitmq"), ct)
+            : await server.StartAgainAsync(ct); // same node name, port and data
+        resource.Address = node.ConnectionString;
+        runRecord.Add("epmd", node.EpmdPid);
+        runRecord.Add(resource.Name, node.Pid);
+        return new SupervisedStart(node.Pid, node.Exited, async () => await node.DisposeAsync());
+    }, ct => server!.IsHealthyAsync(ct), ct);
+    return server!.ConnectionString;
 }
 
 async Task<string> StartPostgresAsync(CancellationToken ct)
 {
-    var resource = new Resource("postgres", "database");
-    var server = await PostgresServer.StartAsync(ServerOptions("postgres"), ct);
-    resource.Attach(server, server.Pid, server.LogPath, server.Exited);
-    (resource.Address, resource.State) = ($"127.0.0.1:{server.Port}", "running");
-    Track(resource);
-    return server.ConnectionString;
+    var resource = new Resource("postgres", "database") { LogPath = paths.LogFor("postgres") };
+    PostgresServer? server = null;
+    await SuperviseAsync(resource, async ct =>
+    {
+        // Again: the same port and data dir (initdb only ever runs once per dir).
+        var node = server = await PostgresServer.StartAsync(ServerOptions("postgres") with { Port = server?.Port }, ct);
+        resource.Address = $"127.0.0.1:{node.Port}";
+        runRecord.Add(resource.Name, node.Pid);
+        return new SupervisedStart(node.Pid, node.Exited, async () => await node.DisposeAsync());
+    }, ct => server!.IsHealthyAsync(ct), ct);
+    return server!.ConnectionString;
 }
 
 async Task<string> StartRedisAsync(CancellationToken ct)
@@ -185,12 +216,16 @@ async Task<string> StartRedisAsync(CancellationToken ct)
         Say($"redis: using ConnectionStrings__redis ({given})");
         return given;
     }
-    var resource = new Resource("redis", "cache");
-    var server = await RedisServer.StartAsync(ServerOptions("redis"), ct);
-    resource.Attach(server, server.Pid, server.LogPath, server.Exited);
-    (resource.Address, resource.State) = (server.ConnectionString, "running");
-    Track(resource);
-    return server.ConnectionString;
+    var resource = new Resource("redis", "cache") { LogPath = paths.LogFor("redis") };
+    RedisServer? server = null;
+    await SuperviseAsync(resource, async ct =>
+    {
+        var node = server = await RedisServer.StartAsync(ServerOptions("redis") with { Port = server?.Port }, ct);
+        resource.Address = node.ConnectionString;
+        runRecord.Add(resource.Name, node.Pid);
+        return new SupervisedStart(node.Pid, node.Exited, async () => await node.DisposeAsync());
+    }, ct => server!.IsHealthyAsync(ct), ct);
+    return server!.ConnectionString;
 }
 
 // A real gateway for agents, installed on first use; its dir, port and token stay the same from run to
@@ -209,13 +244,18 @@ async Task<OpenClawServer> StartOpenClawAsync(CancellationToken ct)
         Say($"openclaw: port {last} (used last time) is taken, using {port}: update a registered gateway with " +
             $"PATCH /api/v1/gateways/<id> {{\"url\":\"ws://127.0.0.1:{port}\"}}");
     }
-    var resource = new Resource("openclaw", "gateway");
-    var server = await OpenClawServer.StartAsync(
-        new LocalServerOptions(paths.OpenClaw) { Port = port, LogPath = paths.LogFor("openclaw"), Log = Say }, token: token, cancellationToken: ct);
-    resource.Attach(server, server.Pid, server.LogPath, server.Exited);
-    (resource.Address, resource.State) = (server.Url, "running");
-    Track(resource);
-    return server;
+    var resource = new Resource("openclaw", "gateway") { LogPath = paths.LogFor("openclaw") };
+    OpenClawServer? server = null;
+    await SuperviseAsync(resource, async ct =>
+    {
+        // Again: the same port, token and work dir (config, agents, workspaces).
+        var node = server = await OpenClawServer.StartAsync(
+            new LocalServerOptions(paths.OpenClaw) { Port = port, LogPath = paths.LogFor("openclaw"), Log = Say }, token: token, cancellationToken: ct);
+        resource.Address = node.Url;
+        runRecord.Add(resource.Name, node.Pid);
+        return new SupervisedStart(node.Pid, node.Exited, async () => await node.DisposeAsync());
+    }, ct => server!.IsHealthyAsync(ct), ct);
+    return server!;
 }
 
 // scripts/install-openclaw.sh (Node 24 and openclaw from the npm registry), its output shown as it goes.
@@ -266,41 +306,130 @@ async Task StartProjectAsync(ProjectDefinition project, LaunchConfiguration conf
 {
     var url = config.PublicUrl(project);
     Say($"{project.Name}: starting on {url}…");
-    var process = LocalProcess.Start(new LocalProcessStartInfo(project.Name, "dotnet", [config.DllPath(project)], paths.LogFor(project.Name))
+    var resource = new Resource(project.Name, project == LaunchConfiguration.Edge ? "edge" : "service")
     {
-        Environment = config.EnvironmentFor(project),
-        WorkingDirectory = Path.GetDirectoryName(config.DllPath(project)),
-    });
-    var resource = new Resource(project.Name, project == LaunchConfiguration.Edge ? "edge" : "service") { Address = url };
-    resource.Attach(process);
-    Track(resource);
-    await resource.WaitHealthyAsync(http, config.ProbeUrl(project), TimeSpan.FromSeconds(60), ct);
-    Say($"{project.Name}: healthy (pid {process.Pid})");
+        Address = url, LogPath = paths.LogFor(project.Name),
+    };
+    var first = true;
+    await SuperviseAsync(resource, async ct =>
+    {
+        var process = LocalProcess.Start(new LocalProcessStartInfo(project.Name, "dotnet", [config.DllPath(project)], resource.LogPath)
+        {
+            Environment = config.EnvironmentFor(project),
+            WorkingDirectory = Path.GetDirectoryName(config.DllPath(project)),
+            AppendLog = !first, // a restart keeps the log of the process that died
+        });
+        first = false;
+        runRecord.Add(resource.Name, process.Pid);
+        try
+        {
+            await resource.WaitHealthyAsync(http, config.ProbeUrl(project), process.Exited, TimeSpan.FromSeconds(60), ct);
+        }
+        catch
+        {
+            await process.StopAsync(TimeSpan.FromSeconds(5));
+            throw;
+        }
+        // SIGTERM (ASP.NET Core shuts down gracefully on it), 10 s grace, then kill the process tree.
+        return SupervisedStart.Of(process);
+    }, async ct => await Resource.ProbeAsync(http, config.ProbeUrl(project) + "/alive", ct) is null, ct);
+    // Watched with /alive only: /health also reports the broker and the database, and a service must
+    // not be restarted because the broker is down (its outbox holds writes until the broker is back).
+    Say($"{project.Name}: healthy (pid {resource.Pid})");
 }
 
-void Track(Resource resource)
+// Starts the resource once (a failure stops the AppHost with its log), then it is supervised.
+async Task SuperviseAsync(Resource resource, Func<CancellationToken, Task<SupervisedStart>> start, Func<CancellationToken, Task<bool>> probe, CancellationToken ct)
 {
-    started.Add(resource);
-    runRecord.Add(resource.Name, resource.Pid!.Value);
+    var supervised = new SupervisedProcess(resource.Name, start, probe)
+    {
+        Log = line => (line.StartsWith("!!") ? Console.Error : Console.Out).WriteLine(line.StartsWith("!!") ? line : $"[apphost] {line}"),
+    };
+    supervised.Changed += _ => OnChanged();
+    resource.Attach(supervised);
+    lock (started)
+    {
+        started.Add(resource);
+    }
     if (options.Verbose)
     {
         _ = resource.FollowLogAsync(Console.WriteLine, followers.Token);
+    }
+    await supervised.StartAsync(ct);
+}
+
+// Every state change: .mc/state.json is rewritten, and once the system is up the table is printed again.
+void OnChanged()
+{
+    lock (tableLock)
+    {
+        WriteState();
+        if (ready && !ct.IsCancellationRequested)
+        {
+            PrintTable();
+        }
+    }
+}
+
+void WriteState()
+{
+    List<Resource> resources;
+    lock (started)
+    {
+        resources = [.. started];
+    }
+    var state = new
+    {
+        updated = DateTimeOffset.UtcNow,
+        apphost_pid = Environment.ProcessId,
+        edge = launched is null ? null : launched.PublicUrl(LaunchConfiguration.Edge),
+        resources = resources.Select(r => new
+        {
+            name = r.Name, kind = r.Kind, state = r.State, pid = r.Pid, address = r.Address,
+            restarts = r.Supervised?.Restarts ?? 0,
+            last_exit_code = r.Supervised?.LastExitCode, last_exit_at = r.Supervised?.LastExitAt, last_failure = r.Supervised?.LastFailure,
+            log = r.LogPath is { } log ? paths.Show(log) : null,
+        }),
+    };
+    try
+    {
+        var temp = statePath + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(state, new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(temp, statePath, overwrite: true);
+    }
+    catch (IOException e)
+    {
+        Console.Error.WriteLine($"[apphost] could not write {paths.Show(statePath)}: {e.Message}");
+    }
+}
+
+void PrintTable()
+{
+    List<Resource> resources;
+    lock (started)
+    {
+        resources = [.. started];
+    }
+    var rows = resources.Select(r => (r.Name, r.State, r.Address, Pid: r.Pid?.ToString() ?? "-",
+        Restarts: (r.Supervised?.Restarts ?? 0).ToString(),
+        Exit: r.Supervised is { LastExitAt: { } at } s ? $"{s.LastExitCode?.ToString() ?? "-"} at {at.ToLocalTime():HH:mm:ss}" : "-",
+        Log: r.LogPath is { } log ? paths.Show(log) : "-")).ToList();
+    var widths = new[]
+    {
+        rows.Max(r => r.Name.Length), rows.Max(r => r.State.Length), rows.Max(r => r.Address.Length), rows.Max(r => r.Pid.Length),
+        rows.Max(r => r.Exit.Length),
+    }.Select(w => Math.Max(w, 8)).ToArray();
+    Console.WriteLine();
+    Console.WriteLine($"{"RESOURCE".PadRight(widths[0])}  {"STATE".PadRight(widths[1])}  {"ADDRESS".PadRight(widths[2])}  {"PID".PadRight(widths[3])}  RESTARTS  {"LAST EXIT".PadRight(widths[4])}  LOG");
+    foreach (var row in rows)
+    {
+        Console.WriteLine($"{row.Name.PadRight(widths[0])}  {row.State.PadRight(widths[1])}  {row.Address.PadRight(widths[2])}  {row.Pid.PadRight(widths[3])}  {row.Restarts,8}  {row.Exit.PadRight(widths[4])}  {row.Log}");
     }
 }
 
 void PrintSummary(LaunchConfiguration config, OpenClawServer? gateway)
 {
-    var rows = started.Select(r => (r.Name, r.State, r.Address, Pid: r.Pid?.ToString() ?? "-", Log: r.LogPath is { } log ? paths.Show(log) : "-")).ToList();
-    var widths = new[]
-    {
-        rows.Max(r => r.Name.Length), rows.Max(r => r.State.Length), rows.Max(r => r.Address.Length), rows.Max(r => r.Pid.Length),
-    }.Select(w => Math.Max(w, 8)).ToArray();
-    Console.WriteLine();
-    Console.WriteLine($"{"RESOURCE".PadRight(widths[0])}  {"STATE".PadRight(widths[1])}  {"ADDRESS".PadRight(widths[2])}  {"PID".PadRight(widths[3])}  LOG");
-    foreach (var row in rows)
-    {
-        Console.WriteLine($"{row.Name.PadRight(widths[0])}  {row.State.PadRight(widths[1])}  {row.Address.PadRight(widths[2])}  {row.Pid.PadRight(widths[3])}  {row.Log}");
-    }
+    PrintTable();
     var edge = config.PublicUrl(LaunchConfiguration.Edge);
     Console.WriteLine();
     Console.WriteLine($"Mission Control is up at {edge}   (data: {(config.Postgres is null ? paths.Show(paths.Data) + " (SQLite)" : "PostgreSQL")})");
@@ -336,45 +465,28 @@ void PrintOpenClaw(LaunchConfiguration config, OpenClawServer gateway, string ed
     Console.WriteLine($"  then GET {edge}/api/v1/agents/<agent id> goes from provisioning to ready once its workspace is written");
 }
 
-// Runs until Ctrl+C/SIGTERM; reports any child that exits on its own (the others keep running).
-async Task WatchUntilStoppedAsync(CancellationToken ct)
-{
-    var watched = started.Where(r => r.Exited is not null).ToDictionary(r => (Task)r.Exited!);
-    var stopped = Task.Delay(Timeout.Infinite, ct);
-    while (true)
-    {
-        var done = await Task.WhenAny(watched.Keys.Append(stopped));
-        if (done == stopped)
-        {
-            ct.ThrowIfCancellationRequested();
-        }
-        var resource = watched[done];
-        watched.Remove(done);
-        var code = Resource.DescribeExit(await resource.Exited!);
-        resource.State = $"exited ({code})";
-        Console.Error.WriteLine($"!! {resource.Name} exited unexpectedly with code {code}; last lines of {paths.Show(resource.LogPath!)}:");
-        foreach (var line in resource.TailLog(20))
-        {
-            Console.Error.WriteLine($"  {line}");
-        }
-        Console.Error.WriteLine("   The rest keeps running; press Ctrl+C to stop everything and start again.");
-    }
-}
-
 async Task StopAllAsync()
 {
+    ready = false; // no more tables while stopping
     for (var i = started.Count - 1; i >= 0; i--)
     {
         var resource = started[i];
-        if (resource.Pid is null)
+        if (resource.State == "external")
         {
-            continue; // external
+            continue;
         }
-        if (resource.Exited is not { IsCompleted: true })
+        if (resource.Pid is { } pid)
         {
-            Say($"{resource.Name}: stopping (pid {resource.Pid})");
+            Say($"{resource.Name}: stopping (pid {pid})");
         }
         await resource.StopAsync(); // also sweeps up anything an exited one left behind
+    }
+    if (started.Count > 0)
+    {
+        lock (tableLock)
+        {
+            WriteState();
+        }
     }
     followers.Cancel();
     runRecord.Clear();

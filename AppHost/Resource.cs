@@ -9,39 +9,47 @@ namespace MissionControl.AppHost;
 internal sealed class Resource(string name, string kind)
 {
     private Func<Task>? _stop;
+    private string _state = "starting";
 
     public string Name { get; } = name;
     public string Kind { get; } = kind;
-    public string State { get; set; } = "starting";
     public string Address { get; set; } = "";
-    public int? Pid { get; private set; }
-    public string? LogPath { get; private set; }
+    public string? LogPath { get; set; }
 
-    /// <summary>Completes when the process exits; null for an external server.</summary>
+    /// <summary>Set for what the AppHost keeps running (restarted when it exits or stops answering).</summary>
+    public SupervisedProcess? Supervised { get; private set; }
+
+    public string State
+    {
+        get => Supervised?.State ?? _state;
+        set => _state = value;
+    }
+
+    public int? Pid => Supervised is { } supervised ? supervised.Pid : _pid;
+    private int? _pid;
+
+    /// <summary>Completes when the (one-off) process exits; null for an external or supervised one.</summary>
     public Task<int>? Exited { get; private set; }
-
-    public bool IsStopping { get; private set; }
 
     public static Resource External(string name, string kind, string address) =>
         new(name, kind) { State = "external", Address = address };
 
+    /// <summary>A one-off process (the build, an install).</summary>
     public void Attach(LocalProcess process)
     {
-        (Pid, LogPath, Exited) = (process.Pid, process.LogPath, process.Exited);
-        // SIGTERM (ASP.NET Core shuts down gracefully on it), 10 s grace, then kill the process tree.
+        (_pid, LogPath, Exited) = (process.Pid, process.LogPath, process.Exited);
         _stop = () => process.StopAsync(TimeSpan.FromSeconds(10));
     }
 
-    public void Attach(IAsyncDisposable server, int pid, string logPath, Task<int> exited)
-    {
-        (Pid, LogPath, Exited) = (pid, logPath, exited);
-        _stop = async () => await server.DisposeAsync();
-    }
+    public void Attach(SupervisedProcess supervised) => Supervised = supervised;
 
     public async Task StopAsync()
     {
-        IsStopping = true;
-        if (_stop is not null)
+        if (Supervised is { } supervised)
+        {
+            await supervised.StopAsync();
+        }
+        else if (_stop is not null)
         {
             await _stop();
             State = "stopped";
@@ -49,7 +57,7 @@ internal sealed class Resource(string name, string kind)
     }
 
     /// <summary>"3", or "137 (killed by signal 9)" for the 128+n codes .NET reports for a signal.</summary>
-    public static string DescribeExit(int code) => code > 128 && code < 160 ? $"{code} (killed by signal {code - 128})" : $"{code}";
+    public static string DescribeExit(int code) => SupervisedProcess.DescribeExit(code);
 
     public IReadOnlyList<string> TailLog(int lines = 20) => LogPath is null ? [] : LocalProcess.Tail(LogPath, lines);
 
@@ -57,43 +65,47 @@ internal sealed class Resource(string name, string kind)
     /// Waits until GET /alive and then GET /health answer 200 (what Aspire's WaitFor does for a project),
     /// each within <paramref name="timeout"/>; fails at once if the process exits.
     /// </summary>
-    public async Task WaitHealthyAsync(HttpClient http, string baseUrl, TimeSpan timeout, CancellationToken ct)
+    public async Task WaitHealthyAsync(HttpClient http, string baseUrl, Task<int> exited, TimeSpan timeout, CancellationToken ct)
     {
         foreach (var path in new[] { "/alive", "/health" })
         {
-            State = $"waiting for {path}";
             var deadline = DateTime.UtcNow + timeout;
             var last = "no answer";
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
-                if (Exited is { IsCompleted: true })
+                if (exited.IsCompleted)
                 {
-                    throw new StartupException(this, $"{Name} exited with code {DescribeExit(await Exited)} while starting");
+                    throw new StartupException(this, $"{Name} exited with code {DescribeExit(await exited)} while starting");
                 }
-                try
+                if (await ProbeAsync(http, baseUrl + path, ct) is not { } failure)
                 {
-                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    attempt.CancelAfter(TimeSpan.FromSeconds(3));
-                    using var response = await http.GetAsync(baseUrl + path, attempt.Token);
-                    if ((int)response.StatusCode == 200)
-                    {
-                        break;
-                    }
-                    last = $"HTTP {(int)response.StatusCode}";
+                    break;
                 }
-                catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
-                {
-                    last = e is OperationCanceledException ? "timed out" : e.Message;
-                }
+                last = failure;
                 if (DateTime.UtcNow > deadline)
                 {
                     throw new StartupException(this, $"{Name}: GET {baseUrl}{path} did not return 200 within {timeout.TotalSeconds:0} s (last: {last})");
                 }
-                await Task.Delay(250, ct);
+                await Task.Delay(100, ct);
             }
         }
-        State = "running";
+    }
+
+    /// <summary>Null when GET <paramref name="url"/> answers 200 within 3 s, else what went wrong.</summary>
+    public static async Task<string?> ProbeAsync(HttpClient http, string url, CancellationToken ct)
+    {
+        try
+        {
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            attempt.CancelAfter(TimeSpan.FromSeconds(3));
+            using var response = await http.GetAsync(url, attempt.Token);
+            return (int)response.StatusCode == 200 ? null : $"HTTP {(int)response.StatusCode}";
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            return e is OperationCanceledException ? "timed out" : e.Message;
+        }
     }
 
     /// <summary>For --verbose: copies new log lines to the console, prefixed with the resource name.</summary>

@@ -12,4 +12,5 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 cd "$repo"
-exec dotnet run --project AppHost -- "$@"
+# Release build with ASPNETCORE_ENVIRONMENT=Production unless --debug (Debug build, Development).
+exec dotnet run --project AppHost -c Release -- "$@"

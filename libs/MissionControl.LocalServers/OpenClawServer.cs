@@ -169,6 +169,11 @@ public sealed class OpenClawServer : IAsyncDisposable
         return process;
     }
 
+    private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(3) };
+
+    /// <summary>Liveness: GET /readyz answers 2xx.</summary>
+    public Task<bool> IsHealthyAsync(CancellationToken ct = default) => IsReadyAsync(Probe, Port, ct);
+
     private static async Task<bool> IsReadyAsync(HttpClient http, int port, CancellationToken ct)
     {
         try

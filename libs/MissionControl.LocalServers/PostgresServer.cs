@@ -160,6 +160,9 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Liveness: a connection that runs <c>select 1</c>.</summary>
+    public Task<bool> IsHealthyAsync(CancellationToken ct = default) => AcceptsQueriesAsync(ct);
+
     private async Task<bool> AcceptsQueriesAsync(CancellationToken ct)
     {
         try

@@ -31,6 +31,19 @@ public static class ProcessTree
     /// </summary>
     public static long? StartTime(int pid) => ReadStat(pid)?.StartTime;
 
+    /// <summary>The process's command name (/proc/&lt;pid&gt;/comm, e.g. "beam.smp"), or null if it does not exist.</summary>
+    public static string? Name(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Every descendant of <paramref name="root"/> (children first, then their children …).</summary>
     public static List<int> Descendants(int root)
     {

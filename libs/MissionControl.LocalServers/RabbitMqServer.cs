@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using RabbitMQ.Client;
 
 namespace MissionControl.LocalServers;
@@ -13,6 +14,8 @@ public sealed class RabbitMqServer : IAsyncDisposable
 
     private readonly LocalProcess _node;
     private readonly LocalProcess _epmd;
+
+    private LocalServerOptions _options = null!;
 
     private RabbitMqServer(string workDir, string nodeName, int port, int distributionPort, int epmdPort, LocalProcess node, LocalProcess epmd)
     {
@@ -41,8 +44,14 @@ public sealed class RabbitMqServer : IAsyncDisposable
     public int EpmdPid => _epmd.Pid;
     public string LogPath => _node.LogPath;
 
-    /// <summary>Completes when the node exits (expectedly or not).</summary>
-    public Task<int> Exited => _node.Exited;
+    /// <summary>Pid of the Erlang VM (beam.smp) under the script, once found (null before the node is ready).</summary>
+    public int? BeamPid { get; private set; }
+
+    /// <summary>
+    /// Completes when the node exits (expectedly or not): its script, or the Erlang VM under it (the
+    /// script can outlive a killed VM). Code 137 when only the VM was seen to go.
+    /// </summary>
+    public Task<int> Exited { get; private set; } = Task.FromResult(0);
 
     public static Task<RabbitMqServer> StartAsync(string workDir, int? port = null, CancellationToken cancellationToken = default) =>
         StartAsync(new LocalServerOptions(workDir) { Port = port }, cancellationToken);
@@ -57,11 +66,21 @@ public sealed class RabbitMqServer : IAsyncDisposable
         return Startup.WithPortRetryAsync(options, "rabbitmq", () => StartOnceAsync(options, cancellationToken));
     }
 
-    private static async Task<RabbitMqServer> StartOnceAsync(LocalServerOptions options, CancellationToken ct)
+    /// <summary>
+    /// A new node in place of this one (after it died or was stopped): the same node name, port and
+    /// work dir, with its data (queues, messages, definitions) kept. This instance is stopped first.
+    /// </summary>
+    public async Task<RabbitMqServer> StartAgainAsync(CancellationToken cancellationToken = default)
+    {
+        await DisposeAsync();
+        return await StartOnceAsync(_options with { Port = Port }, cancellationToken, NodeName, keepData: true);
+    }
+
+    private static async Task<RabbitMqServer> StartOnceAsync(LocalServerOptions options, CancellationToken ct, string? reuseNodeName = null, bool keepData = false)
     {
         var workDir = Path.GetFullPath(options.WorkDir);
         var runAs = Platform.IsRoot && Platform.UserExists(ServiceUser) ? ServiceUser : null;
-        var nodeName = $"mc-{Environment.ProcessId}-{Platform.RandomToken(6)}@localhost";
+        var nodeName = reuseNodeName ?? $"mc-{Environment.ProcessId}-{Platform.RandomToken(6)}@localhost";
         var port = options.Port ?? FreePort.Next();
         var distPort = FreePort.Next();
         var epmdPort = FreePort.Next();
@@ -70,7 +89,7 @@ public sealed class RabbitMqServer : IAsyncDisposable
         // A fresh node every time: the work dir holds only this node's files.
         var home = Path.Combine(workDir, "home");
         var mnesia = Path.Combine(workDir, "mnesia");
-        if (Directory.Exists(mnesia))
+        if (!keepData && Directory.Exists(mnesia))
         {
             Directory.Delete(mnesia, recursive: true);
         }
@@ -135,9 +154,16 @@ public sealed class RabbitMqServer : IAsyncDisposable
                 Environment = environment,
                 WorkingDirectory = workDir,
                 RunAsUser = runAs,
+                AppendLog = keepData, // a restart keeps the log of the node that died
             });
-            var server = new RabbitMqServer(workDir, nodeName, port, distPort, epmdPort, node, epmd);
+            var server = new RabbitMqServer(workDir, nodeName, port, distPort, epmdPort, node, epmd) { _options = options };
+            server.Exited = node.Exited;
             await Startup.WaitUntilReadyAsync(node, "rabbitmq", server.AcceptsAmqpAsync, options.StartTimeout, ct);
+            server.BeamPid = ProcessTree.Descendants(node.Pid).FirstOrDefault(pid => ProcessTree.Name(pid) == "beam.smp") is var beam and > 0 ? beam : null;
+            if (server.BeamPid is { } beamPid)
+            {
+                server.Exited = WatchNodeAsync(node, beamPid);
+            }
             log($"rabbitmq: ready at {server.ConnectionString} (pid {node.Pid})");
             return server;
         }
@@ -145,6 +171,52 @@ public sealed class RabbitMqServer : IAsyncDisposable
         {
             await Startup.StopQuietlyAsync(node, epmd);
             throw;
+        }
+    }
+
+    private static async Task<int> WatchNodeAsync(LocalProcess node, int beamPid)
+    {
+        var start = ProcessTree.StartTime(beamPid);
+        while (!node.HasExited)
+        {
+            if (!ProcessTree.IsAlive(beamPid) || ProcessTree.StartTime(beamPid) != start)
+            {
+                return 137;
+            }
+            await Task.WhenAny(node.Exited, Task.Delay(250));
+        }
+        return await node.Exited;
+    }
+
+    /// <summary>
+    /// A liveness check from the broker itself: its Erlang VM runs and its AMQP port answers a protocol
+    /// header with Connection.Start (cheap: no login, no channel).
+    /// </summary>
+    public async Task<bool> IsHealthyAsync(CancellationToken ct = default)
+    {
+        if (BeamPid is { } beam && !ProcessTree.IsAlive(beam))
+        {
+            return false;
+        }
+        try
+        {
+            using var client = new TcpClient();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            await client.ConnectAsync("127.0.0.1", Port, timeout.Token);
+            var stream = client.GetStream();
+            await stream.WriteAsync("AMQP\0\0\u0009\u0001"u8.ToArray(), timeout.Token);
+            var frame = new byte[7];
+            var read = 0;
+            while (read < frame.Length && await stream.ReadAsync(frame.AsMemory(read), timeout.Token) is var n and > 0)
+            {
+                read += n;
+            }
+            return read == frame.Length && frame[0] == 1; // a method frame (Connection.Start)
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

@@ -65,6 +65,9 @@ public sealed class RedisServer : IAsyncDisposable
         return new RedisServer(workDir, port, process);
     }
 
+    /// <summary>Liveness: PING answered with +PONG.</summary>
+    public Task<bool> IsHealthyAsync(CancellationToken ct = default) => PingAsync(Port);
+
     private static async Task<bool> PingAsync(int port)
     {
         try
