@@ -18,8 +18,8 @@ echo "== building"
 dotnet build MissionControl.sln -c Debug --nologo -v quiet -clp:ErrorsOnly
 echo "== testing (each test assembly starts the servers it needs on private loopback ports)"
 set +e
-# The console logger at normal verbosity prints each failure's message and stack (passes stay quiet).
-dotnet test MissionControl.sln --no-build --nologo -v quiet --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+# The console logger at minimal verbosity prints each failure's message and stack (passes stay quiet).
+dotnet test MissionControl.sln --no-build --nologo -v quiet --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 
