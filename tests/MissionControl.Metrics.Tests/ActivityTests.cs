@@ -60,10 +60,12 @@ public abstract class ActivityTests(BrokerFixture broker) : MetricsServiceTest(b
         Assert.Equal(6, owner.GetProperty("total").GetInt32());
         Assert.Equal(2, owner.GetProperty("items").GetArrayLength());
 
-        // An agent sees what it did itself.
-        var mine = await AgentClient(agent, board).GetFromJsonAsync<JsonElement>("/api/v1/activity");
-        Assert.Equal(["approval.created", "task.comment", "task.status_changed"],
-            mine.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("event_type").GetString()));
+        // An agent sees its own board's activity, and nothing of another board.
+        var onBoard = await AgentClient(agent, board).GetFromJsonAsync<JsonElement>("/api/v1/activity");
+        Assert.Equal(["approval.created", "board.chat", "task.comment", "task.status_changed", "task.created"],
+            onBoard.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("event_type").GetString()));
+        var elsewhere = await AgentClient(Guid.NewGuid(), hidden).GetFromJsonAsync<JsonElement>("/api/v1/activity");
+        Assert.Equal(["task.created"], elsewhere.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("event_type").GetString()));
     }
 
     [Fact]

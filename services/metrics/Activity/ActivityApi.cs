@@ -10,7 +10,7 @@ namespace MissionControl.Metrics.Activity;
 /// <summary>
 /// The activity feed, read from the event log: what happened, newest first, with the reference's
 /// UI deep links (route_name / route_params). Users see the events of boards they can read; an agent
-/// sees what it did itself.
+/// sees its own board's.
 /// </summary>
 public static class ActivityApi
 {
@@ -20,8 +20,8 @@ public static class ActivityApi
             CancellationToken ct) =>
         {
             var principal = http.GetPrincipal();
+            // Users: the boards they read; an agent: its own board.
             var events = db.Events.AsNoTracking().VisibleTo(principal).Where(e => e.Message != null);
-            if (principal.Kind == PrincipalKind.Agent) events = events.Where(e => e.AgentId == principal.AgentId);
             if (board_id is not null) events = events.Where(e => e.BoardId == board_id);
             if (event_type is not null) events = events.Where(e => e.Type == event_type);
             var (take, skip) = Paging(limit, offset);
