@@ -46,7 +46,8 @@ public sealed class OpenClawGatewayFixture : IAsyncLifetime
             _model = await FakeModelServer.StartAsync();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             _gateway = await OpenClawServer.StartAsync(
-                new LocalServerOptions(workDir) { StartTimeout = TimeSpan.FromSeconds(60) },
+                // About 10 s on a quiet box; a restart while other test assemblies load both cores has taken over 60 s.
+                new LocalServerOptions(workDir) { StartTimeout = TimeSpan.FromSeconds(180) },
                 new OpenClawModelProvider(_model.BaseUrl));
             StartTime = clock.Elapsed;
             var gateway = _gateway;
