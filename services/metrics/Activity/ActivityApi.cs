@@ -24,10 +24,10 @@ public static class ActivityApi
             var events = db.Events.AsNoTracking().VisibleTo(principal).Where(e => e.Message != null);
             if (board_id is not null) events = events.Where(e => e.BoardId == board_id);
             if (event_type is not null) events = events.Where(e => e.Type == event_type);
-            var (take, skip) = Paging(limit, offset);
+            if (!PageRequest.TryParse(limit, offset, out var paging, out var pageError)) return pageError!;
             var total = await events.CountAsync(ct);
-            var page = await events.OrderByDescending(e => e.Seq).Skip(skip).Take(take).ToListAsync(ct);
-            return Results.Ok(new { items = page.Select(Read), total, limit = take, offset = skip });
+            var page = await events.OrderByDescending(e => e.Seq).Skip(paging.Offset).Take(paging.Limit).ToListAsync(ct);
+            return Results.Ok(new Page<object>(page.Select(Read).ToList(), total, paging.Limit, paging.Offset));
         });
 
         app.MapGet("/api/v1/activity/task-comments", async (HttpContext http, MetricsDbContext db, Guid? board_id, int? limit, int? offset,
@@ -35,21 +35,19 @@ public static class ActivityApi
         {
             var principal = http.GetPrincipal();
             if (principal.Kind != PrincipalKind.User)
-                return Results.Problem(statusCode: StatusCodes.Status403Forbidden, detail: "The task-comments feed is for organization members.");
+                return ApiProblems.Forbidden("The task-comments feed is for organization members.");
             if (board_id is { } board && !principal.IsOrgAdmin && !principal.CanReadBoard(board))
-                return Results.Problem(statusCode: StatusCodes.Status403Forbidden, detail: "You have no read access to this board.");
+                return ApiProblems.Forbidden("You have no read access to this board.");
             var comments = db.Events.AsNoTracking().VisibleTo(principal).Where(e => e.Type == "task.comment");
             if (board_id is not null) comments = comments.Where(e => e.BoardId == board_id);
-            var (take, skip) = Paging(limit, offset);
+            if (!PageRequest.TryParse(limit, offset, out var paging, out var pageError)) return pageError!;
             var total = await comments.CountAsync(ct);
-            var page = await comments.OrderByDescending(e => e.Seq).Skip(skip).Take(take).Select(e => e.Data).ToListAsync(ct);
+            var page = await comments.OrderByDescending(e => e.Seq).Skip(paging.Offset).Take(paging.Limit).Select(e => e.Data).ToListAsync(ct);
             var items = page.Select(data => JsonDocument.Parse(data).RootElement.TryGetProperty("feed_item", out var item) ? item.Clone() : default)
-                .Where(item => item.ValueKind == JsonValueKind.Object);
-            return Results.Ok(new { items, total, limit = take, offset = skip });
+                .Where(item => item.ValueKind == JsonValueKind.Object).ToList();
+            return Results.Ok(new Page<JsonElement>(items, total, paging.Limit, paging.Offset));
         });
     }
-
-    private static (int Take, int Skip) Paging(int? limit, int? offset) => (Math.Clamp(limit ?? 50, 1, 200), Math.Max(offset ?? 0, 0));
 
     /// <summary>ActivityEventRead.</summary>
     private static object Read(LogEntry e)
