@@ -85,9 +85,19 @@ public sealed class EventLogWriter(
                 }
                 else
                 {
-                    // One bad event must not fail its neighbours: write them one by one.
-                    foreach (var p in batch) await TryWriteAsync([p], ct);
-                    if (lastTag > 0) _lastTag = lastTag;
+                    // One bad event must not fail its neighbours: write them one by one. The position
+                    // stops before the first that failed, so its retry (same delivery tag) is put back
+                    // in order with the others that failed, instead of taken as it comes.
+                    var advanced = _lastTag;
+                    var failed = false;
+                    foreach (var p in batch)
+                    {
+                        var ok = await TryWriteAsync([p], ct);
+                        if (p.Consumer is null || p.Consumer != _consumer) continue;
+                        if (!ok) failed = true;
+                        else if (!failed) advanced = Math.Max(advanced, p.Tag);
+                    }
+                    _lastTag = advanced;
                 }
             }
         }
