@@ -217,3 +217,25 @@ public sealed record OnboardingMessageRequested : IIntegrationEvent
     public required string Message { get; init; }
     public required DateTimeOffset OccurredAt { get; init; }
 }
+
+/// <summary>
+/// A task sent to its agent now: seed 000's <c>POST /api/tasks/{id}/dispatch</c> and seed 002's <c>run</c>.
+/// The gateway-bridge delivers Message to a gateway agent's session (chat.send); the agents service
+/// delivers the task to a custom agent's callbackUrl (signed, retried). A custom agent without a
+/// callbackUrl pulls it from <c>GET /api/tasks/queue</c> instead.
+/// </summary>
+public sealed record TaskDispatched : IIntegrationEvent
+{
+    public required Guid OrganizationId { get; init; }
+    public required Guid BoardId { get; init; }
+    public required Guid AgentId { get; init; }
+    /// <summary>The task as dispatched (assigned to AgentId).</summary>
+    public required TaskSnapshot Task { get; init; }
+    /// <summary>prompt (the default: work on the task) or command (seed 002: run Message as an explicit command).</summary>
+    public required string Kind { get; init; }
+    /// <summary>What the agent's session is sent: the task's title and description, or the command.</summary>
+    public required string Message { get; init; }
+    /// <summary>task.dispatched</summary>
+    public required ActivityInfo Activity { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}

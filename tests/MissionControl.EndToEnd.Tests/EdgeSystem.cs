@@ -104,7 +104,11 @@ public sealed class EdgeSystem : IAsyncDisposable
     public static async Task<Guid> CreateAsync(HttpClient client, string path, object body)
     {
         var response = await client.PostAsJsonAsync(path, body);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            var errors = (int)response.StatusCode >= 500 ? "\nlogged errors:\n" + SystemProcesses.LoggedErrors() : "";
+            Assert.Fail($"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}{errors}");
+        }
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
     }
 

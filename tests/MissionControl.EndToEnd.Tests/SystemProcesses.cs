@@ -9,9 +9,39 @@ namespace MissionControl.EndToEnd.Tests;
 /// </summary>
 public sealed class SystemProcesses : IAsyncDisposable
 {
+    private static readonly List<SystemProcesses> Running = [];
     private readonly List<LocalProcess> _processes = [];
     private readonly Dictionary<string, (string Project, IReadOnlyDictionary<string, string?> Environment, int Port)> _started = [];
     public string WorkDir { get; } = Directory.CreateTempSubdirectory("mc-e2e-").FullName;
+
+    public SystemProcesses()
+    {
+        lock (Running) Running.Add(this);
+    }
+
+    /// <summary>
+    /// The error entries (and the lines after each) that every running system's processes logged so far, for a
+    /// failing assertion's message: a 500 seen through the edge says nothing of its cause on its own.
+    /// </summary>
+    public static string LoggedErrors(int maxLines = 60)
+    {
+        SystemProcesses[] systems;
+        lock (Running) systems = [.. Running];
+        var lines = new List<string>();
+        foreach (var system in systems)
+        foreach (var log in Directory.EnumerateFiles(system.WorkDir, "*.log"))
+        {
+            string[] text;
+            try { text = File.ReadAllLines(log); } catch (IOException) { continue; }
+            for (var i = 0; i < text.Length; i++)
+            {
+                if (!text[i].StartsWith("fail:") && !text[i].StartsWith("crit:")) continue;
+                lines.Add($"[{Path.GetFileNameWithoutExtension(log)}] {text[i]}");
+                for (var j = i + 1; j < text.Length && j <= i + 12 && text[j].StartsWith(' '); j++) lines.Add(text[j]);
+            }
+        }
+        return lines.Count == 0 ? "(no errors logged)" : string.Join("\n", lines.TakeLast(maxLines));
+    }
 
     public static string DllPath(string project)
     {
@@ -81,6 +111,7 @@ public sealed class SystemProcesses : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        lock (Running) Running.Remove(this);
         foreach (var process in Enumerable.Reverse(_processes)) await process.DisposeAsync();
         try { Directory.Delete(WorkDir, recursive: true); } catch (IOException) { }
     }
