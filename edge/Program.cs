@@ -1,5 +1,6 @@
 using MassTransit;
 using MissionControl.Edge.Auth;
+using MissionControl.Edge.Protection;
 using MissionControl.Edge.Proxy;
 using MissionControl.Edge.Sse;
 using MissionControl.InternalAuth;
@@ -35,6 +36,7 @@ builder.Services.AddSingleton(builder.Configuration.GetSection("Oidc").Get<OidcO
 builder.Services.AddSingleton<OidcValidator>();
 builder.Services.AddSingleton<PrincipalResolver>();
 builder.Services.AddServiceRoutes(builder.Configuration);
+builder.AddEdgeProtection();
 
 var instance = Guid.NewGuid().ToString("N")[..8];
 builder.AddMissionControlBus("edge", x => x.AddConsumer<EdgeEventsConsumer>().Endpoint(e =>
@@ -47,6 +49,8 @@ builder.AddMissionControlBus("edge", x => x.AddConsumer<EdgeEventsConsumer>().En
 
 var app = builder.Build();
 app.UseServiceDefaults();
+// Security headers, host allowlist, rate limits, body size, CSRF: before any credential is looked at.
+app.UseEdgeProtection();
 app.UseMiddleware<EdgeAuthenticationMiddleware>();
 app.MapDefaultEndpoints();
 app.MapStreamEndpoints();
