@@ -3,9 +3,9 @@ namespace MissionControl.Edge.Protection;
 /// <summary>
 /// MC_ALLOWED_HOSTS: the Host names the edge answers (DNS rebinding, Host header attacks). Patterns:
 /// <c>mission-control.example.com</c> exactly, <c>*.example.com</c> any subdomain (not example.com
-/// itself), <c>192.168.*</c> any host that starts with <c>192.168.</c>. Compared without the port,
-/// ignoring case. Empty allows every host (the development default); once set, localhost and
-/// 127.0.0.1 are refused unless listed too.
+/// itself), <c>192.168.*</c> any host that starts with <c>192.168.</c>. Compared without the port (an
+/// IPv6 address without its brackets), ignoring case. Empty allows every host (the development
+/// default); once set, localhost and 127.0.0.1 are refused unless listed too.
 /// </summary>
 public sealed class HostAllowlist(IEnumerable<string> patterns)
 {
@@ -18,7 +18,8 @@ public sealed class HostAllowlist(IEnumerable<string> patterns)
     {
         if (AllowsAny) return true;
         if (string.IsNullOrEmpty(host)) return false;
-        host = host.TrimEnd('.').ToLowerInvariant();
+        // "[::1]" (an IPv6 Host) is listed as ::1; "example.com." (fully qualified) as example.com.
+        host = host.Trim('[', ']').TrimEnd('.').ToLowerInvariant();
         foreach (var pattern in _patterns)
         {
             if (pattern.StartsWith("*.", StringComparison.Ordinal))

@@ -34,6 +34,8 @@ public sealed class EdgeProtectionTests
     {
         Assert.True(new HostAllowlist([]).IsAllowed("anything.test"));
         Assert.True(new HostAllowlist(["localhost", "127.0.0.1"]).IsAllowed("LOCALHOST"));
+        Assert.True(new HostAllowlist(["::1"]).IsAllowed("[::1]"));
+        Assert.True(new HostAllowlist(["mission-control.example.com"]).IsAllowed("mission-control.example.com."));
     }
 
     [Fact]
