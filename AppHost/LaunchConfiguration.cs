@@ -86,7 +86,8 @@ internal sealed class LaunchConfiguration
     /// <summary>
     /// Variables to set (a null value removes one inherited from the AppHost's environment). Everything
     /// else is inherited, so settings given to scripts/start.sh (e.g. Webhooks__AllowedHosts,
-    /// Webhooks__RetrySchedule) reach every service.
+    /// Webhooks__RetrySchedule; the edge's RateLimiting__PerMinute, RateLimiting__AuthFailuresPerMinute,
+    /// MC_TRUSTED_PROXIES, MC_ALLOWED_HOSTS, Edge__MaxRequestBodyBytes) reach every service.
     /// </summary>
     public Dictionary<string, string?> EnvironmentFor(ProjectDefinition project)
     {
@@ -139,6 +140,16 @@ internal sealed class LaunchConfiguration
             }
         }
         return env;
+    }
+
+    /// <summary>The edge's limits as the edge will read them from the inherited environment (defaults: seed 001's).</summary>
+    public string EdgeProtectionSummary()
+    {
+        var perMinute = Get("RateLimiting__PerMinute") ?? "100";
+        var authFailures = Get("RateLimiting__AuthFailuresPerMinute") ?? "10";
+        var limits = perMinute == "0" ? "rate limit off" : $"{perMinute} requests/min per client IP (RateLimiting__PerMinute=0 turns it off, e.g. for bench/run.sh)";
+        limits += authFailures == "0" ? ", auth-failure limit off" : $", {authFailures} failed authentications/min";
+        return $"{limits}; allowed hosts: {Get("MC_ALLOWED_HOSTS") ?? "any"}; trusted proxies: {Get("MC_TRUSTED_PROXIES") ?? "none"}";
     }
 
     /// <summary>MC_ADMIN_TOKEN, else .mc/admin-token, else a new one saved there (mode 0600).</summary>

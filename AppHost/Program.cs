@@ -434,6 +434,7 @@ void PrintSummary(LaunchConfiguration config, OpenClawServer? gateway)
     Console.WriteLine();
     Console.WriteLine($"Mission Control is up at {edge}   (data: {(config.Postgres is null ? paths.Show(paths.Data) + " (SQLite)" : "PostgreSQL")})");
     Console.WriteLine($"Admin token ({config.AdminTokenSource}): {config.AdminToken}");
+    Console.WriteLine($"Edge protection: {config.EdgeProtectionSummary()}");
     Console.WriteLine("Try:");
     Console.WriteLine($"  curl -H \"Authorization: Bearer {config.AdminToken}\" -X POST {edge}/api/v1/organizations -H 'Content-Type: application/json' -d '{{\"name\":\"Acme\"}}'");
     if (gateway is not null)

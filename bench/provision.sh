@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Mission Control bench in Release and runs its provisioning bench against a system started
-# with ./scripts/start.sh --openclaw: N agents through Mission Control (POST, then GET until ready),
+# with RateLimiting__PerMinute=0 RateLimiting__AuthFailuresPerMinute=0 ./scripts/start.sh --openclaw (the
+# edge's per-IP rate limit off, checked by the bench): N agents through Mission Control (POST, then GET until ready),
 # the same work on the gateway directly, and the per-agent figures of both.
 #
 #   bench/provision.sh [--url http://localhost:4000] [--token TOKEN] [--agents 20] [--warmup 1] [--direct-wake]

@@ -5,9 +5,13 @@
 #                [--only create,list,status,events,status-events,fanout,webhooks,memory]
 #                [--clients 1000] [--fanout-events 50] [--pids FILE|LIST] [--help]
 #
-# The edge must be on a loopback address. The token defaults to env MC_ADMIN_TOKEN, then
-# <repo>/.mc/admin-token. Exit code: 0 measured (even if targets are missed), 1 bad arguments,
-# 2 system unreachable, 3 setup failed (org/board creation), 4 build failed.
+# The edge must be on a loopback address, with its per-IP rate limit off (every bench request comes
+# from 127.0.0.1; the default is 100/min): start the system with
+#   RateLimiting__PerMinute=0 RateLimiting__AuthFailuresPerMinute=0 ./scripts/start.sh
+# The bench checks it (no X-RateLimit-Limit header) and prints "edge rate limit off".
+# The token defaults to env MC_ADMIN_TOKEN, then <repo>/.mc/admin-token. Exit code: 0 measured (even
+# if targets are missed), 1 bad arguments, 2 system unreachable, 3 setup failed (org/board creation,
+# or the edge's rate limit is on), 4 build failed.
 set -euo pipefail
 
 bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

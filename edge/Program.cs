@@ -1,6 +1,7 @@
 using MassTransit;
 using MissionControl.Edge.Auth;
 using MissionControl.Edge.OpenApi;
+using MissionControl.Edge.Protection;
 using MissionControl.Edge.Proxy;
 using MissionControl.Edge.Sse;
 using MissionControl.InternalAuth;
@@ -37,6 +38,7 @@ builder.Services.AddSingleton<OidcValidator>();
 builder.Services.AddSingleton<PrincipalResolver>();
 builder.Services.AddServiceRoutes(builder.Configuration);
 builder.Services.AddApiDocument();
+builder.AddEdgeProtection();
 
 var instance = Guid.NewGuid().ToString("N")[..8];
 builder.AddMissionControlBus("edge", x => x.AddConsumer<EdgeEventsConsumer>().Endpoint(e =>
@@ -49,6 +51,8 @@ builder.AddMissionControlBus("edge", x => x.AddConsumer<EdgeEventsConsumer>().En
 
 var app = builder.Build();
 app.UseServiceDefaults();
+// Security headers, host allowlist, rate limits, body size, CSRF: before any credential is looked at.
+app.UseEdgeProtection();
 app.UseMiddleware<EdgeAuthenticationMiddleware>();
 app.MapDefaultEndpoints();
 app.MapStreamEndpoints();

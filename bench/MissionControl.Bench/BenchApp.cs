@@ -66,8 +66,8 @@ internal static class BenchApp
         try
         {
             Progress("checking that the system answers");
-            await api.EnsureReachableAsync().ConfigureAwait(false);
-            Console.WriteLine($"  {options.BaseUri} answers");
+            string rateLimit = await api.EnsureReachableAsync().ConfigureAwait(false);
+            Console.WriteLine($"  {options.BaseUri} answers; {rateLimit}");
 
             if (options.Runs("memory"))
             {

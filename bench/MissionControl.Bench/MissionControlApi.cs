@@ -141,14 +141,26 @@ internal sealed class MissionControlApi : IDisposable
         return client;
     }
 
-    /// <summary>Any HTTP answer from the base URL counts as reachable; a connection failure does not.</summary>
-    public async Task EnsureReachableAsync()
+    /// <summary>
+    /// Any HTTP answer from the base URL counts as reachable; a connection failure does not. The edge's
+    /// per-IP rate limit (seed 001: 100 requests/min, on by default) must be off: every request of the
+    /// bench comes from 127.0.0.1, so it would measure 429s. Returns what to print about it.
+    /// </summary>
+    public async Task<string> EnsureReachableAsync()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, BaseUri);
             using HttpResponseMessage response = await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
+            if (response.Headers.TryGetValues("X-RateLimit-Limit", out var limit))
+            {
+                throw new SetupException(
+                    $"the edge at {BaseUri} limits each client IP to {string.Join(",", limit)} requests/min (X-RateLimit-Limit), and every bench " +
+                    "request comes from 127.0.0.1. Start the system for the bench with the limits off: " +
+                    "RateLimiting__PerMinute=0 RateLimiting__AuthFailuresPerMinute=0 ./scripts/start.sh");
+            }
+            return "edge rate limit off (no X-RateLimit-Limit: started with RateLimiting__PerMinute=0)";
         }
         catch (HttpRequestException ex)
         {

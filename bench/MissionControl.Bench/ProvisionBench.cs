@@ -74,8 +74,8 @@ internal static partial class ProvisionBench
         try
         {
             Progress("checking that the system answers");
-            await api.EnsureReachableAsync().ConfigureAwait(false);
-            Console.WriteLine($"  {options.BaseUri} answers");
+            string rateLimit = await api.EnsureReachableAsync().ConfigureAwait(false);
+            Console.WriteLine($"  {options.BaseUri} answers; {rateLimit}");
 
             Progress($"connecting to the gateway directly (client gateway-client, mode backend, protocol 4)");
             gateway = await ConnectAsync(options).ConfigureAwait(false);

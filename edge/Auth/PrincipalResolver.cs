@@ -66,6 +66,10 @@ public sealed class PrincipalResolver(IHttpClientFactory clients, InternalTokenS
         return principal;
     }
 
+    /// <summary>Whether the credential resolved to a principal recently (cached, unexpired): known good without a lookup.</summary>
+    public bool IsKnownValid(Credential credential) =>
+        _cache.TryGetValue(credential.Fingerprint, out var hit) && hit.Expires > time.GetUtcNow();
+
     private async Task<McPrincipal?> ResolveUserAsync(ResolvePrincipalRequest request, CancellationToken ct) =>
         (await PostAsync<ResolvedUser>("orgs", "/internal/v1/principals/resolve", request, ct))?.ToPrincipal();
 
