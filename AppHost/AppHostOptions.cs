@@ -123,7 +123,8 @@ internal sealed record AppHostPaths(string Repo, string? StateDir = null)
     /// </summary>
     public string Servers => OthersCanReach(State)
         ? Path.Combine(State, "servers")
-        : Path.Combine(Path.GetTempPath(), $"mc-servers-{(uint)StringComparer.Ordinal.GetHashCode(State):x8}");
+        // Hashing the repo when there is no MC_STATE_DIR keeps the dir an existing setup already has.
+        : Path.Combine(Path.GetTempPath(), $"mc-servers-{(uint)StringComparer.Ordinal.GetHashCode(StateDir ?? Repo):x8}");
 
     public string LogFor(string resource) => Path.Combine(Logs, $"{resource}.log");
 

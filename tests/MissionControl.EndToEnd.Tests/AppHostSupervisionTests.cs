@@ -33,7 +33,9 @@ public sealed class AppHostSupervisionTests(ITestOutputHelper output)
 
             // a. Something to lose.
             var board = await EdgeSystem.BoardAsync(admin);
+            var clock = Stopwatch.StartNew();
             var before = await EdgeSystem.CreateAsync(admin, $"/api/v1/boards/{board}/tasks", new { title = "before the kills" });
+            output.WriteLine($"a task created in {clock.Elapsed.TotalSeconds:0.00} s with everything up");
 
             // b. A service.
             var tasksPid = host.Resource("tasks").Pid;
@@ -53,10 +55,11 @@ public sealed class AppHostSupervisionTests(ITestOutputHelper output)
             comeback = await host.KillAndWaitAsync("rabbitmq", beam, afterKill: async () =>
             {
                 // Accepted while the broker is down: the outbox holds its event.
+                var post = Stopwatch.StartNew();
                 var response = await admin.PostAsJsonAsync($"/api/v1/boards/{board}/tasks", new { title = "while the broker is down" });
                 Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
                 duringTask = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-                output.WriteLine($"task created {host.SinceKill.TotalSeconds:0.0} s after the broker was killed (rabbitmq: {host.Resource("rabbitmq").State})");
+                output.WriteLine($"task created {host.SinceKill.TotalSeconds:0.0} s after the broker was killed (the POST took {post.Elapsed.TotalSeconds:0.0} s; rabbitmq: {host.Resource("rabbitmq").State})");
             });
             output.WriteLine($"rabbitmq (beam.smp pid {beam}) killed: running again in {comeback.TotalSeconds:0.0} s");
 
@@ -251,7 +254,7 @@ internal sealed class AppHostRun : IAsyncDisposable
             _output.WriteLine("the AppHost did not exit within 60 s of SIGTERM");
         }
         await _process.StopAsync(TimeSpan.Zero, ProcessTree.SIGKILL);
-        _output.WriteLine($"AppHost stopped in {clock.Elapsed.TotalSeconds:0.0} s (exit code {await _process.Exited})");
+        _output.WriteLine($"AppHost stopped in {clock.Elapsed.TotalSeconds:0.0} s (exit code {await _process.Exited}); {_seen.Count} processes it started checked");
         var left = _seen.Where(p => ProcessTree.IsAlive(p.Pid) && ProcessTree.StartTime(p.Pid) == p.Start).ToList();
         foreach (var (pid, _) in left) await ProcessTree.TerminateAsync(pid, TimeSpan.Zero, ProcessTree.SIGKILL);
         return left.Select(p => $"{p.Pid} {ProcessTree.Name(p.Pid)}").ToList();
