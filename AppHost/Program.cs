@@ -188,6 +188,10 @@ async Task<string> StartRabbitMqAsync(CancellationToken ct)
         resource.Address = node.ConnectionString;
         runRecord.Add("epmd", node.EpmdPid);
         runRecord.Add(resource.Name, node.Pid);
+        if (node.BeamPid is { } beam)
+        {
+            runRecord.Add("rabbitmq-vm", beam); // outlives a killed script: a later run must find it too
+        }
         return new SupervisedStart(node.Pid, node.Exited, async () => await node.DisposeAsync());
     }, ct => server!.IsHealthyAsync(ct), ct);
     return server!.ConnectionString;
