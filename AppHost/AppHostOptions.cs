@@ -9,7 +9,7 @@ internal sealed record AppHostOptions
         Starts RabbitMQ (and the servers asked for), then orgs, tasks, agents, gateway-bridge and metrics
         in parallel, then the edge, all on loopback; prints the time to healthy. Every process is
         supervised: restarted on the same port (0.5 s backoff doubling to 30 s) when it exits or stops
-        answering its probe, given up on after 5 failures in 2 minutes; the table is in .mc/state.json.
+        answering its probe, given up on after 5 failures in 2 minutes; the table is in <state>/state.json.
 
           --no-build      do not run `dotnet build MissionControl.sln -c <configuration>` first
           --debug         the Debug build with ASPNETCORE_ENVIRONMENT=Development (default: the
@@ -18,7 +18,7 @@ internal sealed record AppHostOptions
           --postgres      PostgreSQL per service instead of SQLite (or MC_POSTGRES=1)
           --redis         start Redis and pass ConnectionStrings__redis (or MC_REDIS=1)
           --openclaw      also start a real OpenClaw gateway on loopback (or MC_OPENCLAW=1; installed
-                          once into ~/.cache/mission-control, its state kept in .mc/servers/openclaw)
+                          once into ~/.cache/mission-control, its state kept in <state>/servers/openclaw)
                           and print its URL, token and how to register it and put agents on it
           --port <n>      edge port (or MC_EDGE_PORT; default 4000)
           --verbose, -v   also print every process's log lines on the console
@@ -26,7 +26,10 @@ internal sealed record AppHostOptions
 
         Environment: ConnectionStrings__messaging / ConnectionStrings__redis use an existing server
         instead of starting one; MC_ADMIN_TOKEN sets the admin token; OTEL_EXPORTER_OTLP_ENDPOINT is
-        passed on to every process. Data and logs: <repo>/.mc/ (data/, logs/, servers/).
+        passed on to every process. MC_STATE_DIR (an absolute path; default <repo>/.mc) is the state dir
+        <state>: data/, logs/, keys/, servers/, admin-token, state.json and apphost.pids (one AppHost per
+        state dir; RabbitMQ and PostgreSQL run as their own users, so when others cannot reach it their
+        server dirs go to /tmp/mc-servers-<hash>).
         """;
 
     public bool Build { get; init; } = true;
@@ -92,47 +95,56 @@ internal sealed record AppHostOptions
     private static bool TryPort(string text, out int port) => int.TryParse(text, out port) && port is > 0 and < 65536;
 }
 
-/// <summary>Where things live: the repo root (found by walking up to MissionControl.sln) and &lt;repo&gt;/.mc.</summary>
-internal sealed record AppHostPaths(string Repo)
+/// <summary>
+/// Where things live: the repo root (found by walking up to MissionControl.sln) and the state dir,
+/// MC_STATE_DIR or &lt;repo&gt;/.mc (data, logs, keys, tokens, server dirs, state.json, apphost.pids).
+/// </summary>
+internal sealed record AppHostPaths(string Repo, string? StateDir = null)
 {
     public const string SolutionFile = "MissionControl.sln";
+    public const string StateDirVariable = "MC_STATE_DIR";
 
     public string Solution => Path.Combine(Repo, SolutionFile);
-    public string State => Path.Combine(Repo, ".mc");
+    public string State => StateDir ?? Path.Combine(Repo, ".mc");
     public string Data => Path.Combine(State, "data");
     public string Logs => Path.Combine(State, "logs");
     public string AdminTokenFile => Path.Combine(State, "admin-token");
     public string OpenClawTokenFile => Path.Combine(State, "openclaw-token");
 
     /// <summary>
-    /// The OpenClaw gateway's work dir (config, state, agent workspaces). Always under .mc: the gateway runs
+    /// The OpenClaw gateway's work dir (config, state, agent workspaces). Always in the state dir: the gateway runs
     /// as us, so it needs no dir others can reach, and its agents must outlive /tmp.
     /// </summary>
     public string OpenClaw => Path.Combine(State, "servers", "openclaw");
 
     /// <summary>
     /// Server work dirs. RabbitMQ and PostgreSQL run as their own users, which must be able to reach
-    /// the dir; when the repo sits under a private home (mode 0700) use /tmp instead.
+    /// the dir; when the state dir sits under a private home (mode 0700) use /tmp instead.
     /// </summary>
-    public string Servers => OthersCanReach(Repo)
+    public string Servers => OthersCanReach(State)
         ? Path.Combine(State, "servers")
-        : Path.Combine(Path.GetTempPath(), $"mc-servers-{(uint)StringComparer.Ordinal.GetHashCode(Repo):x8}");
+        // Hashing the repo when there is no MC_STATE_DIR keeps the dir an existing setup already has.
+        : Path.Combine(Path.GetTempPath(), $"mc-servers-{(uint)StringComparer.Ordinal.GetHashCode(StateDir ?? Repo):x8}");
 
     public string LogFor(string resource) => Path.Combine(Logs, $"{resource}.log");
 
     /// <summary>Relative to the repo, for compact output.</summary>
     public string Show(string path) => Path.GetRelativePath(Repo, path) is var relative && !relative.StartsWith("..") ? relative : path;
 
-    /// <summary>The first directory with MissionControl.sln, from the current directory up, then from this program's location up.</summary>
+    /// <summary>
+    /// The first directory with MissionControl.sln, from the current directory up, then from this program's
+    /// location up; the state dir from MC_STATE_DIR when set (so a test can run a whole system in a temp dir).
+    /// </summary>
     public static AppHostPaths? Find()
     {
+        var stateDir = System.Environment.GetEnvironmentVariable(StateDirVariable) is { Length: > 0 } given ? Path.GetFullPath(given) : null;
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
                 if (File.Exists(Path.Combine(dir.FullName, SolutionFile)))
                 {
-                    return new AppHostPaths(dir.FullName);
+                    return new AppHostPaths(dir.FullName, stateDir);
                 }
             }
         }
@@ -147,7 +159,7 @@ internal sealed record AppHostPaths(string Repo)
         }
         for (var current = new DirectoryInfo(dir); current is not null; current = current.Parent)
         {
-            if (!current.UnixFileMode.HasFlag(UnixFileMode.OtherExecute))
+            if (current.Exists && !current.UnixFileMode.HasFlag(UnixFileMode.OtherExecute))
             {
                 return false;
             }

@@ -8,7 +8,7 @@ namespace MissionControl.AppHost;
 /// <param name="Name">Resource name: OTEL_SERVICE_NAME, services__&lt;name&gt;__http__0, the log file name.</param>
 /// <param name="AssemblyName">Its dll under artifacts/bin/&lt;AssemblyName&gt;/debug/.</param>
 /// <param name="ConnectionName">Its database connection, ConnectionStrings__&lt;ConnectionName&gt; (null: none).</param>
-/// <param name="Database">SQLite file name (.mc/data/&lt;Database&gt;.db) or PostgreSQL database name.</param>
+/// <param name="Database">SQLite file name (&lt;state&gt;/data/&lt;Database&gt;.db) or PostgreSQL database name.</param>
 internal sealed record ProjectDefinition(string Name, string AssemblyName, int DefaultPort, string? ConnectionName, string? Database);
 
 /// <summary>
@@ -152,7 +152,7 @@ internal sealed class LaunchConfiguration
         return $"{limits}; allowed hosts: {Get("MC_ALLOWED_HOSTS") ?? "any"}; trusted proxies: {Get("MC_TRUSTED_PROXIES") ?? "none"}";
     }
 
-    /// <summary>MC_ADMIN_TOKEN, else .mc/admin-token, else a new one saved there (mode 0600).</summary>
+    /// <summary>MC_ADMIN_TOKEN, else &lt;state&gt;/admin-token, else a new one saved there (mode 0600).</summary>
     private static (string Token, string Source) LoadOrCreateAdminToken(AppHostPaths paths)
     {
         if (Get("MC_ADMIN_TOKEN") is { } fromEnvironment)
@@ -168,7 +168,7 @@ internal sealed class LaunchConfiguration
         return (token, $"{paths.Show(paths.AdminTokenFile)} (new)");
     }
 
-    /// <summary>The OpenClaw gateway's token: .mc/openclaw-token, else a new one saved there (mode 0600).</summary>
+    /// <summary>The OpenClaw gateway's token: &lt;state&gt;/openclaw-token, else a new one saved there (mode 0600).</summary>
     public static (string Token, bool IsNew) LoadOrCreateOpenClawToken(AppHostPaths paths)
     {
         if (File.Exists(paths.OpenClawTokenFile) && File.ReadAllText(paths.OpenClawTokenFile).Trim() is { Length: > 0 } saved)

@@ -4,7 +4,7 @@ using MissionControl.LocalServers;
 namespace MissionControl.AppHost;
 
 /// <summary>
-/// .mc/apphost.pids: the processes of the current run (name, pid, start time). If an AppHost was
+/// <state>/apphost.pids (MC_STATE_DIR, default .mc): the processes of the current run (name, pid, start time). If an AppHost was
 /// killed outright (SIGKILL, OOM) its children live on, holding ports; the next run finds them here
 /// and stops them. Pid plus start time identifies a process, so a recycled pid is never touched.
 /// </summary>

@@ -3,7 +3,7 @@
 // services in parallel, each waited for (/alive, then /health), then the edge. Everything it started is
 // supervised (SupervisedProcess): restarted on the same port with the same data when it exits or stops
 // answering its probe, with backoff, and given up on after 5 failures in 2 minutes. The resource table
-// is printed again on every change and kept in .mc/state.json. Ctrl+C or SIGTERM stops everything in
+// is printed again on every change and kept in <state>/state.json (MC_STATE_DIR, default .mc). Ctrl+C or SIGTERM stops everything in
 // reverse order. See AppHostOptions.Usage for the flags.
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -188,6 +188,10 @@ async Task<string> StartRabbitMqAsync(CancellationToken ct)
         resource.Address = node.ConnectionString;
         runRecord.Add("epmd", node.EpmdPid);
         runRecord.Add(resource.Name, node.Pid);
+        if (node.BeamPid is { } beam)
+        {
+            runRecord.Add("rabbitmq-vm", beam); // outlives a killed script: a later run must find it too
+        }
         return new SupervisedStart(node.Pid, node.Exited, async () => await node.DisposeAsync());
     }, ct => server!.IsHealthyAsync(ct), ct);
     return server!.ConnectionString;
@@ -358,7 +362,7 @@ async Task SuperviseAsync(Resource resource, Func<CancellationToken, Task<Superv
     await supervised.StartAsync(ct);
 }
 
-// Every state change: .mc/state.json is rewritten, and once the system is up the table is printed again.
+// Every state change: <state>/state.json is rewritten, and once the system is up the table is printed again.
 void OnChanged()
 {
     lock (tableLock)

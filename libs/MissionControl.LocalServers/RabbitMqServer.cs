@@ -46,6 +46,7 @@ public sealed class RabbitMqServer : IAsyncDisposable
 
     /// <summary>Pid of the Erlang VM (beam.smp) under the script, once found (null before the node is ready).</summary>
     public int? BeamPid { get; private set; }
+    private long? _beamStart;
 
     /// <summary>
     /// Completes when the node exits (expectedly or not): its script, or the Erlang VM under it (the
@@ -162,6 +163,7 @@ public sealed class RabbitMqServer : IAsyncDisposable
             server.BeamPid = ProcessTree.Descendants(node.Pid).FirstOrDefault(pid => ProcessTree.Name(pid) == "beam.smp") is var beam and > 0 ? beam : null;
             if (server.BeamPid is { } beamPid)
             {
+                server._beamStart = ProcessTree.StartTime(beamPid);
                 server.Exited = WatchNodeAsync(node, beamPid);
             }
             log($"rabbitmq: ready at {server.ConnectionString} (pid {node.Pid})");
@@ -245,10 +247,19 @@ public sealed class RabbitMqServer : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGTERM to the node (the script stops the VM cleanly), SIGKILL to the tree after 10 s; then its epmd.</summary>
+    /// <summary>
+    /// SIGTERM to the node (the script stops the VM cleanly), SIGKILL to the tree after 10 s; then the VM
+    /// itself if it outlived its script; then its epmd.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _node.StopAsync(TimeSpan.FromSeconds(10));
+        // A script killed outright (kill -9 of the pid state.json shows) leaves its VM running, reparented
+        // out of the tree: it would keep the port, and a restarted node could not start on it.
+        if (BeamPid is { } beam && _beamStart is { } start && ProcessTree.IsAlive(beam) && ProcessTree.StartTime(beam) == start)
+        {
+            await ProcessTree.TerminateAsync(beam, TimeSpan.FromSeconds(10));
+        }
         await _epmd.StopAsync(TimeSpan.FromSeconds(2));
     }
 }

@@ -29,6 +29,26 @@ public sealed class RabbitMqServerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_killed_script_leaves_no_VM_behind_and_the_node_starts_again_on_its_port()
+    {
+        var workDir = Probes.NewWorkDir("rabbitmq-script");
+        var server = await RabbitMqServer.StartAsync(new LocalServerOptions(workDir) { Log = output.WriteLine });
+        var beam = server.BeamPid!.Value;
+        // kill -9 of the pid the AppHost shows: the VM under the script is reparented and lives on.
+        Assert.True(ProcessTree.Signal(server.Pid, ProcessTree.SIGKILL));
+        await server.Exited.WaitAsync(TimeSpan.FromSeconds(10)); // what the supervisor reacts to
+        await using (var again = await server.StartAgainAsync()) // stops what is left of the old node first
+        {
+            Assert.False(ProcessTree.IsAlive(beam), "the old VM still runs");
+            Assert.Equal(server.Port, again.Port);
+            Assert.NotEqual(beam, again.BeamPid);
+            Assert.Equal("again", await Probes.RoundTripAsync(again.ConnectionString, "again"));
+        }
+        Probes.AssertNoProcessMentions(server.NodeName.Split('@')[0]);
+        Directory.Delete(workDir, recursive: true);
+    }
+
+    [Fact]
     public async Task StartAsync_TwoNodesSideBySide_DoNotClash()
     {
         var (dirA, dirB) = (Probes.NewWorkDir("rabbitmq-a"), Probes.NewWorkDir("rabbitmq-b"));
