@@ -48,6 +48,9 @@ public static class ServiceRoutes
         ("metrics", "/api/v1/events", 10),
         ("metrics", "/api/v1/tokens/{**rest}", 10),
         ("metrics", "/api/v1/webhooks/{**rest}", 10),
+        // The seed 000/001 dialect (camelCase, builderz's names).
+        ("agents", "/api/agents", 10),
+        ("agents", "/api/agents/{**rest}", 10),
     ];
 
     public static IReverseProxyBuilder AddServiceRoutes(this IServiceCollection services, IConfiguration configuration)
