@@ -47,6 +47,11 @@ public abstract class AgentsServiceTest(BrokerFixture broker) : IAsyncLifetime
             ["ConnectionStrings:agentsdb"] = DatabaseConnectionString(),
             ["Agents:SweepInterval"] = "00:00:00.050",
             ["MissionControl:PublicUrl"] = "https://mc.example.test",
+            // Custom agents' callbacks: test receivers listen on 127.0.0.1; 127.0.0.2 stays refused.
+            ["Agents:CallbackAllowedHosts"] = "127.0.0.1",
+            ["Agents:CallbackRetrySchedule"] = "1s,1s",
+            ["Agents:CallbackPollInterval"] = "00:00:00.100",
+            ["Agents:CallbackTimeout"] = "00:00:05",
         });
         Agents = _factory.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Time)));
         await Agents.CreateClient().WaitHealthyAsync();
