@@ -108,16 +108,26 @@ public sealed class CallbackSender(IServiceScopeFactory scopes, AgentClock clock
 
         var delivery = await db.CallbackDeliveries.FirstAsync(d => d.Id == head.Id, ct);
         var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.Id == delivery.AgentId, ct);
-        if (agent is not { IsCustom: true, CallbackUrl: { } url, CallbackSecret: { } secret })
+        string? key = null;
+        try
         {
-            delivery.Status = CallbackStatus.Cancelled;
+            key = agent?.CallbackSecret is { } secret ? secrets.Unprotect(secret) : null;
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            // The key ring was lost or not shared between replicas (DataProtection__KeysPath): no retry helps.
+            log.LogError(e, "Callback secret of agent {AgentId} cannot be decrypted", delivery.AgentId);
+        }
+        if (agent is not { IsCustom: true, CallbackUrl: { } url } || key is null)
+        {
+            delivery.Status = agent is null || agent.CallbackUrl is null ? CallbackStatus.Cancelled : CallbackStatus.Failed;
             delivery.NextAttemptAt = null;
-            delivery.LastError = "agent_gone_or_no_callback_url";
+            delivery.LastError = agent is null || agent.CallbackUrl is null ? "agent_gone_or_no_callback_url" : "callback_secret_unreadable";
         }
         else
         {
             // The agent's current URL: a corrected callbackUrl applies to the retries too.
-            var result = await http.SendAsync(url, secrets.Unprotect(secret), delivery.Id, delivery.Event, delivery.Body, ct);
+            var result = await http.SendAsync(url, key, delivery.Id, delivery.Event, delivery.Body, ct);
             delivery.LastStatusCode = result.StatusCode;
             now = clock.Now;
             if (result.Succeeded)
