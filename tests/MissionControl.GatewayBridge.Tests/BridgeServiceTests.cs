@@ -354,7 +354,9 @@ public sealed class BridgeServiceTests(OpenClawGatewayFixture gateway, BrokerFix
         Assert.Equal(worker, reply.AgentId);
         Assert.Equal(dispatch.ToString(), reply.RunId);
         Assert.Contains("TASK DISPATCHED: write the plan", reply.Text);
-        Assert.True(Exists(db => db.Dispatches.Any(d => d.Id == dispatch && d.State == "sent")));
+        // Recorded like a notification: sent, then replied (the provisioning run saves the row once it has sent what waited).
+        await Gateway.WaitUntilAsync(() => Exists(db => db.Dispatches.Any(d => d.Id == dispatch && (d.State == "sent" || d.State == "replied"))), TimeSpan.FromSeconds(15),
+            "the dispatch recorded as sent (or replied)");
         Assert.False(Exists(db => db.Dispatches.Any(d => d.AgentId == custom || d.AgentId == unknown)));
     }
 
