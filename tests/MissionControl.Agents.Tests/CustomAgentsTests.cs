@@ -187,6 +187,27 @@ public abstract class CustomAgentsTests(BrokerFixture broker) : AgentsServiceTes
         Assert.Equal(2, receiver.Received.Count);
     }
 
+    [Fact]
+    public async Task A_callback_host_that_resolves_inside_is_refused_at_send_time_and_given_up_after_the_retries()
+    {
+        // Passes the literal check at creation, then resolves to a refused address (DNS rebinding).
+        Resolver.Names["hooks.example.test"] = [IPAddress.Parse("127.0.0.2")];
+        var board = await BoardAsync(gateway: null);
+        var agent = Id(await CreateCustomAsync(board, "Rebound", "http://hooks.example.test:9/hook"));
+
+        await Bus.PublishAsync(Dispatched(board, agent, Guid.NewGuid()));
+        // Time moves on until the retries are spent.
+        for (var i = 0; i < 75 && !await QueryAsync(db => db.CallbackDeliveries.AnyAsync(d => d.AgentId == agent && d.Status == "failed")); i++)
+        {
+            await Task.Delay(200);
+            Time.Advance(TimeSpan.FromSeconds(2));
+        }
+        var failed = await QueryAsync(db => db.CallbackDeliveries.AsNoTracking().SingleAsync(d => d.AgentId == agent));
+        Assert.Equal(3, failed.Attempts); // the first try and the schedule's two retries
+        Assert.Equal("address_not_allowed", failed.LastError);
+        Assert.Null(failed.LastStatusCode);
+    }
+
     private TaskDispatched Dispatched(Guid board, Guid agent, Guid task)
     {
         var now = Time.GetUtcNow();
