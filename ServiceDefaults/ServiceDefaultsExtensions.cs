@@ -36,6 +36,7 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddMissionControlProblemDetails();
         builder.Services.ConfigureMissionControlJson();
+        builder.Services.AddServiceApiDescription(builder.Environment.ApplicationName);
         return builder;
     }
 
@@ -82,6 +83,7 @@ public static class ServiceDefaultsExtensions
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync }).AllowAnonymous().DisableHttpMetrics();
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) })
             .AllowAnonymous().DisableHttpMetrics();
+        app.MapServiceApiDescription();
         return app;
     }
 

@@ -1,5 +1,6 @@
 using MassTransit;
 using MissionControl.Edge.Auth;
+using MissionControl.Edge.OpenApi;
 using MissionControl.Edge.Proxy;
 using MissionControl.Edge.Sse;
 using MissionControl.InternalAuth;
@@ -35,6 +36,7 @@ builder.Services.AddSingleton(builder.Configuration.GetSection("Oidc").Get<OidcO
 builder.Services.AddSingleton<OidcValidator>();
 builder.Services.AddSingleton<PrincipalResolver>();
 builder.Services.AddServiceRoutes(builder.Configuration);
+builder.Services.AddApiDocument();
 
 var instance = Guid.NewGuid().ToString("N")[..8];
 builder.AddMissionControlBus("edge", x => x.AddConsumer<EdgeEventsConsumer>().Endpoint(e =>
@@ -50,6 +52,7 @@ app.UseServiceDefaults();
 app.UseMiddleware<EdgeAuthenticationMiddleware>();
 app.MapDefaultEndpoints();
 app.MapStreamEndpoints();
+app.MapApiDocument();
 app.MapReverseProxy();
 app.Run();
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the servers Mission Control runs locally (AppHost) and in integration tests, from Debian:
-# rabbitmq-server and redis-server, and postgresql-15 when its binaries are absent. Idempotent: does
+# rabbitmq-server and redis-server, postgresql-15 when its binaries are absent, and curl and jq. Idempotent: does
 # nothing when everything is there. As root it installs; otherwise it says what to install and fails.
 set -euo pipefail
 
@@ -8,6 +8,9 @@ missing=()
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+# The end-to-end tests run seed 000's curl + jq script against the edge.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -52,15 +52,28 @@ public sealed class EdgeAuthenticationMiddleware(RequestDelegate next, AdminToke
     }
 }
 
-/// <summary>The routes reachable without a credential: only inbound board webhooks (they verify their own HMAC).</summary>
+/// <summary>
+/// The routes reachable without a credential: inbound board webhooks (they verify their own HMAC), and
+/// the API document and its reference page (agents read it before they have anything else).
+/// </summary>
 public static class PublicRoutes
 {
     public static bool IsPublic(HttpRequest request)
     {
+        var path = request.Path;
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+            return path.Equals(OpenApi.ApiDocumentEndpoints.DocumentPath) || path.StartsWithSegments(OpenApi.ApiDocumentEndpoints.DocsPath);
         if (!HttpMethods.IsPost(request.Method)) return false;
         // /api/v1/boards/{board_id}/webhooks/{webhook_id}, nothing more and nothing less.
-        var segments = (request.Path.Value ?? "").Trim('/').Split('/');
-        return segments.Length == 6 && segments[0] == "api" && segments[1] == "v1" && segments[2] == "boards"
-               && Guid.TryParse(segments[3], out _) && segments[4] == "webhooks" && Guid.TryParse(segments[5], out _);
+        var segments = (path.Value ?? "").Trim('/').Split('/');
+        return IsWebhookIngest(segments, s => Guid.TryParse(s, out _));
     }
+
+    /// <summary>The same rule over a path template of the API document ("{boardId}" for an id).</summary>
+    public static bool IsPublicTemplate(string method, string path) =>
+        method == "POST" && IsWebhookIngest(path.Trim('/').Split('/'), s => s.StartsWith('{'));
+
+    private static bool IsWebhookIngest(string[] segments, Func<string, bool> isId) =>
+        segments.Length == 6 && segments[0] == "api" && segments[1] == "v1" && segments[2] == "boards"
+        && isId(segments[3]) && segments[4] == "webhooks" && isId(segments[5]);
 }

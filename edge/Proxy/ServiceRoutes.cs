@@ -32,6 +32,7 @@ public static class ServiceRoutes
         ("agents", "/api/v1/agent/boards/{boardId}/agents/{**rest}", 0),
         ("agents", "/api/v1/gateways/{gatewayId}/templates/sync", 0),
         ("agents", "/api/v1/agent/boards/{boardId}/gateway/{**rest}", 0),
+        ("orgs", "/api/v1/agent/boards/{boardId}", 0), // a catch-all also matches its empty tail: keep the board itself in orgs
         ("tasks", "/api/v1/agent/boards/{boardId}/{**rest}", 5),
         ("orgs", "/api/v1/agent/boards/{**rest}", 10),
         ("orgs", "/api/v1/boards/{**rest}", 10),
@@ -48,10 +49,52 @@ public static class ServiceRoutes
         ("metrics", "/api/v1/events", 10),
         ("metrics", "/api/v1/tokens/{**rest}", 10),
         ("metrics", "/api/v1/webhooks/{**rest}", 10),
-        // The seed 000/001 dialect (camelCase, builderz's names).
+        // The seed 000/001 dialect (camelCase, builderz's names); /api/events stays the edge's own stream.
+        ("tasks", "/api/tasks", 10),
+        ("tasks", "/api/tasks/{**rest}", 10),
         ("agents", "/api/agents", 10),
         ("agents", "/api/agents/{**rest}", 10),
     ];
+
+    /// <summary>
+    /// The service the edge forwards a path template ("/api/v1/boards/{boardId}/tasks") to, or null: the
+    /// matching route with the lowest Order, then the most specific (literal beats parameter beats
+    /// catch-all, segment by segment), as ASP.NET routing picks. The API document is built with it.
+    /// </summary>
+    public static string? ServiceFor(string path)
+    {
+        var segments = path.Trim('/').Split('/');
+        return Table
+            .Select(r => (r.Service, r.Order, Kinds: Match(r.Path.Trim('/').Split('/'), segments)))
+            .Where(m => m.Kinds is not null)
+            .OrderBy(m => m.Order)
+            .ThenBy(m => m.Kinds!, Comparer<int[]>.Create((a, b) =>
+            {
+                for (var i = 0; i < Math.Max(a.Length, b.Length); i++)
+                {
+                    var (x, y) = (i < a.Length ? a[i] : 3, i < b.Length ? b[i] : 3);
+                    if (x != y) return x.CompareTo(y);
+                }
+                return 0;
+            }))
+            .Select(m => m.Service)
+            .FirstOrDefault();
+    }
+
+    /// <summary>Per route segment: 0 literal, 1 parameter, 2 catch-all; null when the route does not match.</summary>
+    private static int[]? Match(string[] route, string[] path)
+    {
+        var kinds = new List<int>();
+        for (var i = 0; i < route.Length; i++)
+        {
+            if (route[i].StartsWith("{**")) return [.. kinds, 2];
+            if (i >= path.Length) return null;
+            if (route[i].StartsWith('{')) kinds.Add(1);
+            else if (string.Equals(route[i], path[i], StringComparison.OrdinalIgnoreCase)) kinds.Add(0);
+            else return null;
+        }
+        return route.Length == path.Length ? [.. kinds] : null;
+    }
 
     public static IReverseProxyBuilder AddServiceRoutes(this IServiceCollection services, IConfiguration configuration)
     {

@@ -42,6 +42,8 @@ public sealed record TaskSnapshot
     public IReadOnlyList<Guid> BlockedByTaskIds { get; init; } = [];
     public bool IsBlocked { get; init; }
     public IReadOnlyDictionary<string, JsonElement> CustomFieldValues { get; init; } = new Dictionary<string, JsonElement>();
+    /// <summary>What the agent reported when it finished (or why it failed); null until then.</summary>
+    public string? Result { get; init; }
 }
 
 public sealed record TaskCreated : IIntegrationEvent

@@ -22,6 +22,7 @@ app.MapInvitesApi();
 app.MapTagsApi();
 app.MapCustomFieldsApi();
 app.MapAgentBoardsApi();
+app.MapDefaultBoardApi();
 app.Run();
 
 public partial class Program;

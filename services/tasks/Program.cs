@@ -49,6 +49,7 @@ app.MapWebhooksApi();
 app.MapWebhookIngestApi();
 app.MapOnboardingApi();
 app.MapAgentApi();
+app.MapSeedApi();
 app.Run();
 
 public partial class Program;

@@ -20,6 +20,9 @@ public sealed class FakeOrgs : IAsyncDisposable
     private readonly WebApplication _app;
     public Dictionary<Guid, object> Boards { get; } = [];
     public List<Guid> Asked { get; } = [];
+    /// <summary>Each organization's default board (POST /internal/v1/organizations/{id}/default-board), made on first ask.</summary>
+    public Dictionary<Guid, Guid> DefaultBoards { get; } = [];
+    public int DefaultBoardCalls;
     public string Url { get; }
 
     private FakeOrgs(WebApplication app, string url) => (_app, Url) = (app, url);
@@ -34,6 +37,21 @@ public sealed class FakeOrgs : IAsyncDisposable
         {
             lock (fake!.Asked) fake.Asked.Add(id);
             return fake.Boards.TryGetValue(id, out var board) ? Results.Json(board) : Results.NotFound();
+        });
+        app.MapPost("/internal/v1/organizations/{org:guid}/default-board", (Guid org) =>
+        {
+            Interlocked.Increment(ref fake!.DefaultBoardCalls);
+            lock (fake.DefaultBoards)
+            {
+                if (!fake.DefaultBoards.TryGetValue(org, out var id)) fake.DefaultBoards[org] = id = Guid.NewGuid();
+                return Results.Json(new
+                {
+                    id, organization_id = org, name = "Default", slug = "default", description = "", board_type = "general",
+                    require_approval_for_done = false, require_review_before_done = false, comment_required_for_review = false,
+                    block_status_changes_with_pending_approval = false, only_lead_can_change_status = false, max_agents = 1,
+                    created_at = DateTime.UtcNow, updated_at = DateTime.UtcNow,
+                });
+            }
         });
         await app.StartAsync();
         fake = new FakeOrgs(app, app.Urls.First());

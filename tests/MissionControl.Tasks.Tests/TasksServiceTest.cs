@@ -34,7 +34,7 @@ public abstract class TasksServiceTest(BrokerFixture broker) : IAsyncLifetime
         Orgs = await FakeOrgs.StartAsync();
         Bus = await BusProbe.StartAsync(broker.ConnectionString, typeof(TaskCreated), typeof(TaskUpdated), typeof(TaskDeleted), typeof(TaskTagsChanged),
             typeof(TaskCommentAdded), typeof(ApprovalChanged), typeof(BoardMemoryAdded), typeof(BoardGroupMemoryAdded),
-            typeof(AgentNotificationRequested), typeof(OnboardingMessageRequested));
+            typeof(AgentNotificationRequested), typeof(OnboardingMessageRequested), typeof(TaskDispatched));
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:messaging"] = broker.ConnectionString,

@@ -28,6 +28,10 @@ public static partial class EventProjection
                 with { TaskId = m.Task.Id },
             TaskDeleted m => Activity(m.Activity, EventTopics.Tasks, "task", m.BoardId,
                 new { type = m.Activity.EventType, activity = m.Activity, task = m.Task }) with { TaskId = m.Task.Id },
+            // A task sent to its agent (the /api dialect's dispatch): on the task's stream, so its board sees it.
+            TaskDispatched m => Activity(m.Activity, EventTopics.Tasks, "task", m.BoardId,
+                new { type = m.Activity.EventType, activity = m.Activity, task = m.Task, agent_id = m.AgentId, kind = m.Kind })
+                with { TaskId = m.Task.Id, AgentId = m.AgentId },
             TaskCommentAdded m => Activity(m.Activity, EventTopics.Tasks, "task", m.BoardId,
                 new { type = "task.comment", activity = m.Activity, comment = m.Comment, feed_item = CommentFeedItem(m) })
                 with { TaskId = m.Comment.TaskId, Type = "task.comment" },

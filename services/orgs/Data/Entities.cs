@@ -140,6 +140,11 @@ public sealed class Board
     public bool BlockStatusChangesWithPendingApproval { get; set; }
     public bool OnlyLeadCanChangeStatus { get; set; }
     public int MaxAgents { get; set; } = 1;
+    /// <summary>
+    /// Set (to OrganizationId) on the organization's default board only, the board /api/tasks uses when
+    /// a task names none; unique, so two first uses racing create one board.
+    /// </summary>
+    public Guid? DefaultOfOrganizationId { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 }

@@ -82,6 +82,8 @@ public abstract class OrgsDbContext(DbContextOptions options) : DbContext(option
             e.Property(b => b.Slug).HasMaxLength(200);
             e.HasIndex(b => new { b.OrganizationId, b.Slug });
             e.HasIndex(b => b.BoardGroupId);
+            // NULLs never collide on either provider: only default boards take part.
+            e.HasIndex(b => b.DefaultOfOrganizationId).IsUnique();
         });
         model.Entity<Tag>(e =>
         {

@@ -113,13 +113,14 @@ public static class TasksApi
             AssignedAgentId = body.Get<Guid?>("assigned_agent_id"), DependsOnTaskIds = body.Get<List<Guid>>("depends_on_task_ids") ?? [],
             TagIds = body.Get<List<Guid>>("tag_ids") ?? [],
             CustomFieldValues = body.Get<Dictionary<string, System.Text.Json.JsonElement>>("custom_field_values") ?? [],
-            Comment = body.Get<string>("comment"),
+            Comment = body.Get<string>("comment"), Result = body.Get<string>("result"),
         };
         var errors = body.Errors;
         if (patch.Has("title") && !errors.ContainsKey("title")) TaskInput.CheckTitle(patch.Title, errors);
         if (patch.Has("status") && !errors.ContainsKey("status")) TaskInput.CheckStatus(patch.Status, errors);
         if (patch.Has("priority") && !errors.ContainsKey("priority")) TaskInput.CheckPriority(patch.Priority, errors);
         TaskInput.CheckDescription(patch.Description, errors);
+        TaskInput.CheckResult(patch.Result, errors);
         if (patch.Comment is { Length: > TaskInput.MaxComment }) errors["comment"] = [$"must be at most {TaskInput.MaxComment} characters"];
         return errors.Count > 0 ? (null, ApiProblems.Validation(errors)) : (patch, null);
     }

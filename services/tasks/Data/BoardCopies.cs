@@ -37,6 +37,27 @@ public sealed class BoardCopies(TasksDbContext db, HttpClient orgs, IMemoryCache
         return board;
     }
 
+    /// <summary>
+    /// The organization's default board (the /api dialect's tasks without a board): orgs creates it on
+    /// first use and answers it; its copy is written here at once, so the create does not wait for BoardCreated.
+    /// Asked with the caller's token, as any board lookup (only the edge signs tokens).
+    /// </summary>
+    public async Task<BoardCopy?> DefaultAsync(Guid organizationId, string? callerToken, CancellationToken ct)
+    {
+        var key = "default-board:" + organizationId;
+        if (cache.TryGetValue(key, out Guid known) && await FindAsync(known, null, ct) is { } board) return board;
+        if (callerToken is null) return null;
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/internal/v1/organizations/{organizationId}/default-board");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", callerToken);
+        using var response = await orgs.SendAsync(request, ct);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden) return null;
+        response.EnsureSuccessStatusCode();
+        board = await CopyAsync(response, ct);
+        cache.Set(key, board.Id, CacheFor);
+        cache.Set(CacheKey(board.Id), board, CacheFor);
+        return board;
+    }
+
     private async Task<BoardCopy?> FetchFromOrgsAsync(Guid boardId, string callerToken, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/boards/{boardId}");
@@ -44,8 +65,16 @@ public sealed class BoardCopies(TasksDbContext db, HttpClient orgs, IMemoryCache
         using var response = await orgs.SendAsync(request, ct);
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden) return null;
         response.EnsureSuccessStatusCode();
+        return await CopyAsync(response, ct);
+    }
+
+    /// <summary>Adds the copy of the board orgs answered (unless its event got here first).</summary>
+    private async Task<BoardCopy> CopyAsync(HttpResponseMessage response, CancellationToken ct)
+    {
         var read = await response.Content.ReadFromJsonAsync<OrgsBoard>(JsonDefaults.Api, ct)
                    ?? throw new InvalidOperationException("orgs answered an empty board");
+        var boardId = read.Id;
+        if (await db.Boards.AsNoTracking().FirstOrDefaultAsync(b => b.Id == boardId, ct) is { } copied) return copied;
 
         var board = new BoardCopy { Id = read.Id, OrganizationId = read.OrganizationId, Name = read.Name };
         Apply(board, new BoardState

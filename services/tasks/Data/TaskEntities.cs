@@ -19,6 +19,8 @@ public sealed class TaskItem
     public string? AutoReason { get; set; }
     /// <summary>The last non-lead agent that moved the task to review: a lead's "request changes" hands it back to them.</summary>
     public Guid? ReviewRequestedByAgentId { get; set; }
+    /// <summary>The agent's report (seed 000/001 dialect: PATCH /api/tasks/{id} {result}); free text, at most TaskInput.MaxResult.</summary>
+    public string? Result { get; set; }
 
     // "May have rows" markers: a page of tasks skips the dependency, tag and custom-value queries
     // when none of its tasks ever had any (stale true is harmless, it only costs one query).

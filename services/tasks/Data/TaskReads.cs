@@ -85,7 +85,7 @@ public sealed class TaskReads(TasksDbContext db, CopyCache copies)
             DueAt = t.DueAt, AssignedAgentId = t.AssignedAgentId, CreatedByUserId = t.CreatedByUserId, InProgressAt = t.InProgressAt,
             CreatedAt = t.CreatedAt, UpdatedAt = t.UpdatedAt, DependsOnTaskIds = extras.DependsOn,
             TagIds = extras.Tags.Count == 0 ? [] : extras.Tags.Select(tag => tag.Id).ToList(), Tags = extras.Tags, BlockedByTaskIds = blockedBy,
-            IsBlocked = blockedBy.Count > 0, CustomFieldValues = values,
+            IsBlocked = blockedBy.Count > 0, CustomFieldValues = values, Result = t.Result,
         };
     }
 }

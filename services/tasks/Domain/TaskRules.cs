@@ -121,7 +121,8 @@ public sealed record TaskDecision(TaskOutcome? Outcome, Refusal? Refusal)
 /// </summary>
 public static class TaskRules
 {
-    public static readonly IReadOnlySet<string> WorkerFields = new HashSet<string> { "status", "comment", "custom_field_values" };
+    /// <summary>result: the worker's report on its task (seed 000/001 dialect).</summary>
+    public static readonly IReadOnlySet<string> WorkerFields = new HashSet<string> { "status", "comment", "custom_field_values", "result" };
 
     public static readonly IReadOnlySet<string> LeadFields =
         new HashSet<string> { "assigned_agent_id", "status", "depends_on_task_ids", "tag_ids", "custom_field_values" };
@@ -135,9 +136,9 @@ public static class TaskRules
                 var forbidden = change.Fields.Where(f => !WorkerFields.Contains(f)).Order().ToList();
                 if (forbidden.Count > 0)
                     return new Refusal(403, TaskRuleCodes.TaskUpdateFieldForbidden,
-                        "Agents may only update status, comment, and custom field values.",
+                        "Agents may only update status, comment, result, and custom field values.",
                         new Dictionary<string, object?> { ["fields"] = forbidden });
-                if (change.Status is not null && task.AssignedAgentId is { } owner && owner != actor.AgentId)
+                if ((change.Status is not null || change.Has("result")) && task.AssignedAgentId is { } owner && owner != actor.AgentId)
                     return new Refusal(403, TaskRuleCodes.TaskAssigneeMismatch, "This task is assigned to another agent.");
                 if (change.Status is not null && rules.OnlyLeadCanChangeStatus)
                     return new Refusal(403, TaskRuleCodes.LeadOnly, "Only board leads can change task status.");

@@ -9,7 +9,7 @@ public sealed record TaskPatch
     public static readonly string[] Known =
     [
         "title", "description", "status", "priority", "due_at", "assigned_agent_id", "depends_on_task_ids", "tag_ids",
-        "custom_field_values", "comment",
+        "custom_field_values", "comment", "result",
     ];
 
     public IReadOnlySet<string> Fields { get; init; } = new HashSet<string>();
@@ -23,6 +23,7 @@ public sealed record TaskPatch
     public IReadOnlyList<Guid> TagIds { get; init; } = [];
     public IReadOnlyDictionary<string, JsonElement> CustomFieldValues { get; init; } = new Dictionary<string, JsonElement>();
     public string? Comment { get; init; }
+    public string? Result { get; init; }
 
     public bool Has(string field) => Fields.Contains(field);
 
@@ -35,6 +36,8 @@ public static class TaskInput
     public const int MaxTitle = 500;
     public const int MaxDescription = 20_000;
     public const int MaxComment = 20_000;
+    /// <summary>An agent's report: 64 KiB of text.</summary>
+    public const int MaxResult = 65_536;
 
     public static void CheckTitle(string? title, Dictionary<string, string[]> errors)
     {
@@ -54,5 +57,10 @@ public static class TaskInput
     public static void CheckDescription(string? description, Dictionary<string, string[]> errors)
     {
         if (description is { Length: > MaxDescription }) errors["description"] = [$"must be at most {MaxDescription} characters"];
+    }
+
+    public static void CheckResult(string? result, Dictionary<string, string[]> errors)
+    {
+        if (result is { Length: > MaxResult }) errors["result"] = [$"must be at most {MaxResult} characters"];
     }
 }

@@ -10,6 +10,13 @@ using MissionControl.Tasks.Domain;
 namespace MissionControl.Tasks.Operations;
 
 /// <summary>
+/// What a caller adds to an update (the /api dialect's dispatch and queue claim), inside the same unit:
+/// a check on the locked task (its answer refuses the change), more events written with the change,
+/// and whether the new assignee gets the usual TASK ASSIGNED notice (a dispatch sends the task instead).
+/// </summary>
+public sealed record UpdateHooks(Func<TaskItem, IResult?>? Check = null, Action<TaskItem, TaskSnapshot, DateTime>? Also = null, bool NotifyAssignee = true);
+
+/// <summary>
 /// A task PATCH by a user, a worker or the lead: the rules decide (TaskRules), then the task, its
 /// dependencies, tags and values, the status counters, an inline comment, the events and the
 /// notifications are written in one transaction, with the dependency cascade when done toggles.
@@ -18,11 +25,13 @@ public sealed class TaskUpdates(
     TasksDbContext db, DatabaseWriteGate gate, CopyCache copies, TaskReads reads, TaskLookups lookups, CommentWriter comments,
     DependencyCascade cascade, TimeProvider time)
 {
-    public async Task<IResult> UpdateAsync(BoardCopy board, McPrincipal principal, TaskActor actor, Guid taskId, TaskPatch patch, CancellationToken ct)
+    public async Task<IResult> UpdateAsync(BoardCopy board, McPrincipal principal, TaskActor actor, Guid taskId, TaskPatch patch, CancellationToken ct,
+        UpdateHooks? hooks = null)
     {
         await using var unit = await WriteUnit.BeginAsync(db, gate, ct);
         var task = await unit.LockTaskAsync(board.Id, taskId, ct);
         if (task is null || task.OrganizationId != board.OrganizationId) return ApiProblems.NotFound("Task not found.");
+        if (hooks?.Check?.Invoke(task) is { } checkFailed) return checkFailed;
 
         var rules = BoardCopies.RulesOf(board);
         var state = new TaskState
@@ -90,7 +99,8 @@ public sealed class TaskUpdates(
             db.AddIntegrationEvent(Events.Updated(board, snapshot, previousStatus, changed, activity, now));
             if (changed.Contains("tag_ids")) Events.TagsChanged(db, board, task.Id, snapshot.TagIds, task.UpdatedAt, now);
         }
-        await NotifyAsync(board, task, outcome, now, ct);
+        await NotifyAsync(board, task, hooks?.NotifyAssignee == false ? outcome with { NotifyAssignee = null } : outcome, now, ct);
+        hooks?.Also?.Invoke(task, snapshot, now);
 
         if (previousStatus != task.Status && (previousStatus == TaskStatuses.Done || task.Status == TaskStatuses.Done))
         {
@@ -153,6 +163,7 @@ public sealed class TaskUpdates(
         if (patch.Has("title")) Set("title", task.Title, patch.Title!.Trim(), v => task.Title = v);
         if (patch.Has("description")) Set("description", task.Description, patch.Description, v => task.Description = v);
         if (patch.Has("priority")) Set("priority", task.Priority, patch.Priority!, v => task.Priority = v);
+        if (patch.Has("result")) Set("result", task.Result, patch.Result, v => task.Result = v);
         if (patch.Has("due_at")) Set("due_at", task.DueAt, patch.DueAt?.UtcDateTime, v => task.DueAt = v);
         Set("status", task.Status, outcome.Status, v => task.Status = v);
         Set("assigned_agent_id", task.AssignedAgentId, outcome.AssignedAgentId, v => task.AssignedAgentId = v);

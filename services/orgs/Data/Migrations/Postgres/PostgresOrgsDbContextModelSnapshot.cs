@@ -174,6 +174,10 @@ namespace MissionControl.Orgs.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<Guid?>("DefaultOfOrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("default_of_organization_id");
+
                     b.Property<string>("Description")
                         .IsRequired()
                         .HasColumnType("text")
@@ -244,6 +248,10 @@ namespace MissionControl.Orgs.Data.Migrations.Postgres
 
                     b.HasIndex("BoardGroupId")
                         .HasDatabaseName("ix_boards_board_group_id");
+
+                    b.HasIndex("DefaultOfOrganizationId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_boards_default_of_organization_id");
 
                     b.HasIndex("OrganizationId", "Slug")
                         .HasDatabaseName("ix_boards_organization_id_slug");

@@ -167,6 +167,10 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
 
+                    b.Property<Guid?>("DefaultOfOrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("default_of_organization_id");
+
                     b.Property<string>("Description")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -237,6 +241,10 @@ namespace MissionControl.Orgs.Data.Migrations.Sqlite
 
                     b.HasIndex("BoardGroupId")
                         .HasDatabaseName("ix_boards_board_group_id");
+
+                    b.HasIndex("DefaultOfOrganizationId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_boards_default_of_organization_id");
 
                     b.HasIndex("OrganizationId", "Slug")
                         .HasDatabaseName("ix_boards_organization_id_slug");

@@ -989,6 +989,10 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                         .HasColumnType("character varying(32)")
                         .HasColumnName("priority");
 
+                    b.Property<string>("Result")
+                        .HasColumnType("text")
+                        .HasColumnName("result");
+
                     b.Property<Guid?>("ReviewRequestedByAgentId")
                         .HasColumnType("uuid")
                         .HasColumnName("review_requested_by_agent_id");

@@ -982,6 +982,10 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("priority");
 
+                    b.Property<string>("Result")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("result");
+
                     b.Property<Guid?>("ReviewRequestedByAgentId")
                         .HasColumnType("TEXT")
                         .HasColumnName("review_requested_by_agent_id");
