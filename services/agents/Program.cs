@@ -35,6 +35,7 @@ builder.Services.AddScoped<GatewayAgents>();
 builder.Services.AddSingleton<ProvisionSweeper>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ProvisionSweeper>());
 builder.Services.AddScoped<CustomAgents>();
+builder.Services.AddHttpClient<DefaultBoards>(c => c.BaseAddress = new Uri("http://orgs")).WithQuickRetries();
 builder.Services.AddSingleton<CallbackSecrets>();
 builder.Services.AddSingleton(sp => new AddressGuard(AddressGuard.ParseHosts(sp.GetRequiredService<IOptions<AgentsOptions>>().Value.CallbackAllowedHosts)));
 builder.Services.AddSingleton<IWebhookHostResolver, DnsWebhookHostResolver>();

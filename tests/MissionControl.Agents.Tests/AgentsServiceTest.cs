@@ -53,6 +53,7 @@ public abstract class AgentsServiceTest(BrokerFixture broker) : IAsyncLifetime
             ["Agents:CallbackRetrySchedule"] = "1s,1s",
             ["Agents:CallbackPollInterval"] = "00:00:00.100",
             ["Agents:CallbackTimeout"] = "00:00:05",
+            ["services:orgs:http:0"] = FakeOrgs.Url,
         });
         Agents = _factory.WithWebHostBuilder(b => b.ConfigureTestServices(s =>
         {

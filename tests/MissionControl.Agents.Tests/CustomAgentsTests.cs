@@ -88,6 +88,19 @@ public abstract class CustomAgentsTests(BrokerFixture broker) : AgentsServiceTes
     }
 
     [Fact]
+    public async Task Without_a_board_a_custom_agent_goes_to_the_organizations_default_board_as_seed_000_creates_it()
+    {
+        var created = await ReadAsync(await Owner.PostAsJsonAsync("/api/agents", new { name = "Seeded", capabilities = new[] { "review" } }), HttpStatusCode.Created);
+        Assert.Equal(FakeOrgs.DefaultBoardOf(Org), created.GetProperty("boardId").GetGuid());
+        Assert.Equal("custom", created.GetProperty("runtimeType").GetString());
+        Assert.StartsWith("mca_", created.GetProperty("token").GetString());
+        Assert.True(await QueryAsync(db => db.Boards.AnyAsync(b => b.Id == FakeOrgs.DefaultBoardOf(Org) && b.OrganizationId == Org)));
+        // The same board the next time (from its copy or orgs' same answer).
+        var second = await ReadAsync(await Owner.PostAsJsonAsync("/api/agents", new { name = "Seeded 2" }), HttpStatusCode.Created);
+        Assert.Equal(FakeOrgs.DefaultBoardOf(Org), second.GetProperty("boardId").GetGuid());
+    }
+
+    [Fact]
     public async Task Creation_and_updates_refuse_bad_callback_urls_guarded_addresses_missing_names_and_boards()
     {
         var board = await BoardAsync(gateway: null);
@@ -100,7 +113,7 @@ public abstract class CustomAgentsTests(BrokerFixture broker) : AgentsServiceTes
         Assert.Contains("loopback", guarded.GetProperty("errors").GetProperty("callbackUrl")[0].GetString());
         await Refused(new { name = "A", boardId = board, callbackUrl = "http://metadata.local/hook" });
         Assert.True((await Refused(new { boardId = board })).GetProperty("errors").TryGetProperty("name", out _));
-        await Refused(new { name = "A" }, code: "board_required");
+        await Refused(new { name = "A", gatewayId = Guid.NewGuid() }, code: "board_required");
         await Refused(new { name = "A", boardId = Guid.NewGuid() }, HttpStatusCode.NotFound);
         await Refused(new { name = "A", boardId = board, runtimeType = "telepathy" });
         await RefusedAsync(await ClientFor(TestTokens.Member(Org, new BoardGrant(board, true, true))).PostAsJsonAsync("/api/agents", new { name = "A", boardId = board }),

@@ -82,7 +82,8 @@ public static class AgentsDialectApi
 
     /// <summary>An org admin with write access to the board, as POST /api/v1/agents.</summary>
     private static async Task<IResult> Create(
-        HttpContext http, AgentsDbContext db, AgentCreation creation, CustomAgents custom, AgentClock clock, AddressGuard guard, CancellationToken ct)
+        HttpContext http, AgentsDbContext db, AgentCreation creation, CustomAgents custom, DefaultBoards defaults, AgentClock clock, AddressGuard guard,
+        CancellationToken ct)
     {
         var principal = http.GetPrincipal();
         if (principal.Kind != PrincipalKind.User || !principal.IsOrgAdmin)
@@ -97,12 +98,16 @@ public static class AgentsDialectApi
         if (AgentInput.CheckCallbackUrl(body.CallbackUrl, guard) is { } urlError) errors["callbackUrl"] = [urlError];
         if (body.RuntimeType is not (null or DialectAgent.Custom or DialectAgent.OpenClaw)) errors["runtimeType"] = ["must be custom or openclaw"];
         if (errors.Count > 0) return ApiProblems.Validation(errors);
-        // Every agent here works a board's tasks: no board, no agent (gateway-main agents come with their gateway).
-        if (body.BoardId is not { } boardId)
-            return ApiProblems.Unprocessable("boardId is required: an agent works the tasks of one board.", "board_required");
-        var board = await Access.BoardAsync(db, principal, boardId, ct);
+        // Every agent here works a board's tasks: without boardId, the organization's default board (where
+        // /api/tasks puts tasks that name none); gateway-main agents come with their gateway.
+        var auth = http.Request.Headers.Authorization.ToString();
+        BoardCopy? board;
+        if (body.BoardId is { } boardId) board = await Access.BoardAsync(db, principal, boardId, ct);
+        else if (body.GatewayId is null && auth.StartsWith("Bearer ", StringComparison.Ordinal))
+            board = await defaults.GetAsync(principal.OrganizationId!.Value, auth["Bearer ".Length..], ct);
+        else return ApiProblems.Unprocessable("boardId is required with gatewayId: an agent works the tasks of one board.", "board_required");
         if (board is null) return ApiProblems.NotFound("Board not found.");
-        if (!principal.CanWriteBoard(boardId)) return ApiProblems.Forbidden("You have no write access to this board.", AgentCodes.BoardAccessDenied);
+        if (!principal.CanWriteBoard(board.Id)) return ApiProblems.Forbidden("You have no write access to this board.", AgentCodes.BoardAccessDenied);
 
         var name = body.Name!.Trim();
         var role = AgentCreation.NullIfBlank(body.Role?.Trim());
