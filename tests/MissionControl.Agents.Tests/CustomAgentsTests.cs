@@ -221,6 +221,17 @@ public abstract class CustomAgentsTests(BrokerFixture broker) : AgentsServiceTes
         Assert.Null(failed.LastStatusCode);
     }
 
+    [Fact]
+    public async Task The_service_document_lists_the_dialect_routes_for_the_edge_to_merge()
+    {
+        var response = await Agents.CreateClient().GetAsync("/openapi/v1.json");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        var paths = JsonDocument.Parse(text).RootElement.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/api/agents", out var list) && list.TryGetProperty("post", out _) && list.TryGetProperty("get", out _));
+        Assert.True(paths.TryGetProperty("/api/agents/{agentId}", out _));
+    }
+
     private TaskDispatched Dispatched(Guid board, Guid agent, Guid task)
     {
         var now = Time.GetUtcNow();
