@@ -49,9 +49,11 @@ public static class ServiceRoutes
         ("metrics", "/api/v1/events", 10),
         ("metrics", "/api/v1/tokens/{**rest}", 10),
         ("metrics", "/api/v1/webhooks/{**rest}", 10),
-        // The seed 000/001 dialect (/api/tasks, camelCase); /api/events stays the edge's own stream.
+        // The seed 000/001 dialect (camelCase, builderz's names); /api/events stays the edge's own stream.
         ("tasks", "/api/tasks", 10),
         ("tasks", "/api/tasks/{**rest}", 10),
+        ("agents", "/api/agents", 10),
+        ("agents", "/api/agents/{**rest}", 10),
     ];
 
     /// <summary>

@@ -14,6 +14,10 @@ public sealed record AgentState
     public bool IsGatewayMain { get; init; }
     /// <summary>agent:mc-&lt;uuid&gt;:main, once provisioned.</summary>
     public string? SessionKey { get; init; }
+    /// <summary>A custom agent (no gateway): it pulls its tasks (GET /api/tasks/queue) or gets them at its callbackUrl.</summary>
+    public bool IsCustom { get; init; }
+    /// <summary>What the agent says it can do (POST /api/agents capabilities[]), for routing.</summary>
+    public IReadOnlyList<string> Capabilities { get; init; } = [];
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 }

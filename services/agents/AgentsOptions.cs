@@ -19,4 +19,16 @@ public sealed class AgentsOptions
 
     /// <summary>An agent not seen for this long is offline, unless its heartbeat_config says otherwise (missing_tolerance).</summary>
     public TimeSpan OfflineAfter { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Waits after each failed callback attempt ("1s,5s,30s,5m" or "00:00:01,00:00:05"); after the last, the delivery fails.</summary>
+    public string CallbackRetrySchedule { get; set; } = "00:00:01,00:00:05,00:00:30,00:05:00,00:30:00";
+
+    /// <summary>Hosts or addresses callbacks may reach although private, loopback or local (comma-separated), like Webhooks:AllowedHosts.</summary>
+    public string CallbackAllowedHosts { get; set; } = "";
+
+    /// <summary>Per callback attempt, redirects included.</summary>
+    public TimeSpan CallbackTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the callback sender looks for due deliveries (it is also woken by new ones).</summary>
+    public TimeSpan CallbackPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

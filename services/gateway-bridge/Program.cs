@@ -20,10 +20,12 @@ builder.AddMissionControlService<GatewayBridgeDbContext, SqliteGatewayBridgeDbCo
     bus.AddConsumer<AgentDeprovisionConsumer>().Endpoint(e => e.ConcurrentMessageLimit = 1);
     bus.AddConsumer<AgentNotificationConsumer>();
     bus.AddConsumer<OnboardingMessageConsumer>();
+    bus.AddConsumer<TaskDispatchedConsumer>();
 });
 builder.AddSecretsAtRest("gateway-bridge");
 builder.Services.Configure<BridgeOptions>(builder.Configuration.GetSection("GatewayBridge"));
 builder.Services.AddSingleton<GatewayCredentials>();
+builder.Services.AddScoped<AgentMessenger>();
 builder.Services.AddSingleton<GatewayEventSink>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayEventSink>());
 builder.Services.AddSingleton<GatewayConnections>();

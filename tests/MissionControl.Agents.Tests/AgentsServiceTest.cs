@@ -33,6 +33,7 @@ public abstract class AgentsServiceTest(BrokerFixture broker) : IAsyncLifetime
     protected BusProbe Bus { get; private set; } = null!;
     protected FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
     protected Guid Org { get; } = Guid.NewGuid();
+    protected TestHostResolver Resolver { get; } = new();
     private ServiceFactory<Program>? _factory;
 
     protected abstract string DatabaseConnectionString();
@@ -47,8 +48,19 @@ public abstract class AgentsServiceTest(BrokerFixture broker) : IAsyncLifetime
             ["ConnectionStrings:agentsdb"] = DatabaseConnectionString(),
             ["Agents:SweepInterval"] = "00:00:00.050",
             ["MissionControl:PublicUrl"] = "https://mc.example.test",
+            // Custom agents' callbacks: test receivers listen on 127.0.0.1; 127.0.0.2 stays refused.
+            ["Agents:CallbackAllowedHosts"] = "127.0.0.1",
+            ["Agents:CallbackRetrySchedule"] = "1s,1s",
+            ["Agents:CallbackPollInterval"] = "00:00:00.100",
+            ["Agents:CallbackTimeout"] = "00:00:05",
+            ["services:orgs:http:0"] = FakeOrgs.Url,
         });
-        Agents = _factory.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Time)));
+        Agents = _factory.WithWebHostBuilder(b => b.ConfigureTestServices(s =>
+        {
+            s.AddSingleton<TimeProvider>(Time);
+            // Callback host names resolve only to what a test maps (never through real DNS).
+            s.AddSingleton<MissionControl.Outbound.IWebhookHostResolver>(Resolver);
+        }));
         await Agents.CreateClient().WaitHealthyAsync();
     }
 
@@ -187,4 +199,14 @@ public abstract class AgentsServiceTest(BrokerFixture broker) : IAsyncLifetime
     protected static Guid Id(JsonElement e) => e.GetProperty("id").GetGuid();
 
     protected static string Status(JsonElement e) => e.GetProperty("status").GetString()!;
+}
+
+/// <summary>Maps test names to addresses; any other name is "not found".</summary>
+public sealed class TestHostResolver : MissionControl.Outbound.IWebhookHostResolver
+{
+    public System.Collections.Concurrent.ConcurrentDictionary<string, IPAddress[]> Names { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct) => Names.TryGetValue(host, out var addresses)
+        ? Task.FromResult(addresses)
+        : throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound);
 }

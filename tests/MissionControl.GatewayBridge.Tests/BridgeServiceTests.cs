@@ -300,6 +300,67 @@ public sealed class BridgeServiceTests(OpenClawGatewayFixture gateway, BrokerFix
     }
 
     [Fact]
+    public async Task A_dispatched_task_goes_to_its_gateway_agents_session_and_custom_or_unknown_agents_are_ignored()
+    {
+        var gatewayId = await RegisterGatewayAsync();
+        var board = Guid.NewGuid();
+        var now = DateTimeOffset.UtcNow;
+        await _bus.PublishAsync(new MissionControl.Contracts.Orgs.BoardCreated
+        {
+            OrganizationId = _org, BoardId = board, OccurredAt = now,
+            Board = new MissionControl.Contracts.Orgs.BoardState
+            {
+                Id = board, OrganizationId = _org, Name = "Launch", Slug = "launch", GatewayId = gatewayId,
+                Rules = new MissionControl.Contracts.Orgs.BoardRules(), CreatedAt = now, UpdatedAt = now,
+            },
+        });
+        var worker = Guid.NewGuid();
+        var custom = Guid.NewGuid();
+        await _bus.PublishAsync(new AgentCreated
+        {
+            OrganizationId = _org, OccurredAt = now,
+            Agent = new AgentState { Id = worker, OrganizationId = _org, BoardId = board, GatewayId = gatewayId, Name = "Ada", Status = "provisioning", CreatedAt = now, UpdatedAt = now },
+        });
+        await _bus.PublishAsync(new AgentCreated
+        {
+            OrganizationId = _org, OccurredAt = now,
+            Agent = new AgentState { Id = custom, OrganizationId = _org, BoardId = board, Name = "Script", Status = "ready", IsCustom = true, CreatedAt = now, UpdatedAt = now },
+        });
+        await Gateway.WaitUntilAsync(() => Exists(db => db.Boards.Any(b => b.Id == board) && db.Agents.Count(a => a.Id == worker || a.Id == custom) == 2),
+            TimeSpan.FromSeconds(10), "the board and agent copies");
+
+        TaskDispatched Dispatched(Guid agent, Guid task) => new()
+        {
+            OrganizationId = _org, BoardId = board, AgentId = agent, Kind = "prompt", Message = "TASK DISPATCHED: write the plan", OccurredAt = now,
+            Task = new TaskSnapshot { Id = task, BoardId = board, Title = "Write the plan", Status = "in_progress", Priority = "high", AssignedAgentId = agent, CreatedAt = now, UpdatedAt = now },
+            Activity = new ActivityInfo { Id = Guid.NewGuid(), EventType = "task.dispatched", TaskId = task, CreatedAt = now },
+        };
+        var unknown = Guid.NewGuid();
+        await _bus.PublishAsync(Dispatched(custom, Guid.NewGuid()));
+        await _bus.PublishAsync(Dispatched(unknown, Guid.NewGuid()));
+        // The gateway agent's task waits for its provisioning (as notifications do), then goes out with chat.send.
+        var task = Guid.NewGuid();
+        var dispatch = Guid.NewGuid();
+        await _bus.PublishAsync(Dispatched(worker, task), dispatch);
+        await Gateway.WaitUntilAsync(() => Exists(db => db.Dispatches.Any(d => d.Id == dispatch && d.State == "awaiting_agent" && d.Kind == "task.dispatched")),
+            TimeSpan.FromSeconds(10), "the dispatched task to wait for its agent");
+        await _bus.PublishAsync(new AgentProvisioningRequested
+        {
+            OrganizationId = _org, AgentId = worker, GatewayId = gatewayId, BoardId = board, Action = "provision", Generation = 1,
+            GatewayAgentId = $"mc-{worker}", SessionKey = $"agent:mc-{worker}:main", Deadline = DateTimeOffset.UtcNow.AddMinutes(2),
+            OccurredAt = DateTimeOffset.UtcNow, Files = new Dictionary<string, string> { ["IDENTITY.md"] = "# IDENTITY\n\n- Name: Ada\n" },
+        });
+        var (_, reply) = await _bus.WaitForAsync<AgentMessageReceived>(e => e.TaskId == task && e.State == "final", TimeSpan.FromSeconds(90));
+        Assert.Equal(worker, reply.AgentId);
+        Assert.Equal(dispatch.ToString(), reply.RunId);
+        Assert.Contains("TASK DISPATCHED: write the plan", reply.Text);
+        // Recorded like a notification: sent, then replied (the provisioning run saves the row once it has sent what waited).
+        await Gateway.WaitUntilAsync(() => Exists(db => db.Dispatches.Any(d => d.Id == dispatch && (d.State == "sent" || d.State == "replied"))), TimeSpan.FromSeconds(15),
+            "the dispatch recorded as sent (or replied)");
+        Assert.False(Exists(db => db.Dispatches.Any(d => d.AgentId == custom || d.AgentId == unknown)));
+    }
+
+    [Fact]
     public async Task A_run_for_an_unknown_gateway_fails_at_once_and_says_why()
     {
         var agentId = Guid.NewGuid();

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using MissionControl.Metrics.Webhooks;
+using MissionControl.Outbound;
 
 namespace MissionControl.Metrics.Tests;
 

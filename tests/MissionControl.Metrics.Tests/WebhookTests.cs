@@ -9,6 +9,7 @@ using MissionControl.InternalAuth;
 using MissionControl.Messaging;
 using MissionControl.Metrics.Data;
 using MissionControl.Metrics.Webhooks;
+using MissionControl.Outbound;
 
 namespace MissionControl.Metrics.Tests;
 

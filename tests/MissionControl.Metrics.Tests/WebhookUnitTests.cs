@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using MissionControl.Metrics.Webhooks;
+using MissionControl.Outbound;
 
 namespace MissionControl.Metrics.Tests;
 
@@ -60,7 +61,7 @@ public sealed class WebhookUnitTests
     [Fact]
     public void Urls_are_checked_literally_and_allowed_hosts_permit_them()
     {
-        var guard = new AddressGuard(new WebhookOptions { AllowedHosts = new HashSet<string>(["127.0.0.1", "hooks.local"], StringComparer.OrdinalIgnoreCase) });
+        var guard = new AddressGuard(AddressGuard.ParseHosts("127.0.0.1, hooks.local"));
         Assert.Null(guard.CheckUrl(new Uri("https://example.com/hook")));
         Assert.Null(guard.CheckUrl(new Uri("http://127.0.0.1:8080/hook")));
         Assert.Null(guard.CheckUrl(new Uri("http://hooks.local/hook")));

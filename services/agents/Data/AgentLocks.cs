@@ -26,4 +26,13 @@ public static class AgentLocks
             ? await db.Gateways.FromSql($"SELECT * FROM gateways WHERE id = {gatewayId} FOR UPDATE").AsNoTracking().FirstOrDefaultAsync(ct)
             : await db.Gateways.AsNoTracking().FirstOrDefaultAsync(g => g.Id == gatewayId, ct);
     }
+
+    /// <summary>The board copy, locked (PostgreSQL): creating custom agents of a board is serialized for the name check.</summary>
+    public static async Task<BoardCopy?> LockBoardAsync(this WriteUnit unit, Guid boardId, CancellationToken ct)
+    {
+        var db = (AgentsDbContext)unit.Db;
+        return unit.LocksRows
+            ? await db.Boards.FromSql($"SELECT * FROM boards WHERE id = {boardId} FOR UPDATE").AsNoTracking().FirstOrDefaultAsync(ct)
+            : await db.Boards.AsNoTracking().FirstOrDefaultAsync(b => b.Id == boardId, ct);
+    }
 }

@@ -9,6 +9,7 @@ public abstract class AgentsDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<Agent> Agents => Set<Agent>();
     public DbSet<BoardCopy> Boards => Set<BoardCopy>();
     public DbSet<GatewayCopy> Gateways => Set<GatewayCopy>();
+    public DbSet<CallbackDelivery> CallbackDeliveries => Set<CallbackDelivery>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configuration) => configuration.UseUtcDateTimes();
 
@@ -24,6 +25,8 @@ public abstract class AgentsDbContext(DbContextOptions options) : DbContext(opti
             e.Property(a => a.TokenHash).HasMaxLength(64);
             e.Property(a => a.ProvisionAction).HasMaxLength(16);
             e.Property(a => a.PublishedStatus).HasMaxLength(32);
+            e.Property(a => a.Role).HasMaxLength(100);
+            e.Property(a => a.CallbackUrl).HasMaxLength(2048);
             e.HasIndex(a => a.TokenHash).IsUnique();
             e.HasIndex(a => new { a.OrganizationId, a.BoardId });
             e.HasIndex(a => a.BoardId);
@@ -46,6 +49,17 @@ public abstract class AgentsDbContext(DbContextOptions options) : DbContext(opti
             e.Property(g => g.Id).ValueGeneratedNever();
             e.Property(g => g.Name).HasMaxLength(256);
             e.HasIndex(g => g.OrganizationId);
+        });
+        model.Entity<CallbackDelivery>(e =>
+        {
+            e.ToTable("callback_deliveries");
+            e.Property(d => d.Id).ValueGeneratedNever();
+            e.Property(d => d.Event).HasMaxLength(64);
+            e.Property(d => d.Status).HasMaxLength(16);
+            e.Property(d => d.LastError).HasMaxLength(500);
+            // The sender's scan: pending heads in creation order.
+            e.HasIndex(d => new { d.Status, d.CreatedAt });
+            e.HasIndex(d => new { d.AgentId, d.CreatedAt });
         });
         model.AddOutboxAndInbox();
     }

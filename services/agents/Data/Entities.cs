@@ -1,6 +1,9 @@
 namespace MissionControl.Agents.Data;
 
-/// <summary>An agent on an OpenClaw gateway: a board worker, a board lead, or a gateway's main agent (no board).</summary>
+/// <summary>
+/// An agent on an OpenClaw gateway (a board worker, a board lead, or a gateway's main agent with no board),
+/// or a custom agent: a board agent with no gateway, run by its owner, that pulls or is called back.
+/// </summary>
 public sealed class Agent
 {
     public Guid Id { get; set; }
@@ -25,6 +28,17 @@ public sealed class Agent
     /// <summary>SHA-256 of the agent's token as the gateway-bridge reported it; never the token.</summary>
     public string? TokenHash { get; set; }
     public DateTime? LastSeenAt { get; set; }
+
+    /// <summary>Runs outside Mission Control (no gateway, never provisioned): its token was minted by agents at creation.</summary>
+    public bool IsCustom { get; set; }
+    /// <summary>JSON array of strings (builderz's capabilities), or null.</summary>
+    public string? Capabilities { get; set; }
+    /// <summary>builderz's free-text role (e.g. "reviewer").</summary>
+    public string? Role { get; set; }
+    /// <summary>A custom agent's endpoint for pushed tasks (TaskDispatched), checked by the address guard.</summary>
+    public string? CallbackUrl { get; set; }
+    /// <summary>The key of the callbacks' signature, encrypted with Data Protection (shown once, at creation).</summary>
+    public string? CallbackSecret { get; set; }
 
     /// <summary>The run in progress (or the last one): every request carries a new generation; answers for older ones are ignored.</summary>
     public long ProvisionGeneration { get; set; }
@@ -83,4 +97,27 @@ public sealed class GatewayCopy
     public required string Url { get; set; }
     public required string WorkspaceRoot { get; set; }
     public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>
+/// One task pushed to a custom agent's callbackUrl: the signed body as first built, and the attempts so far.
+/// Delivered in order per agent by the CallbackSender; the head waits for its retries.
+/// </summary>
+public sealed class CallbackDelivery
+{
+    public Guid Id { get; set; }
+    public Guid OrganizationId { get; set; }
+    public Guid AgentId { get; set; }
+    public required string Event { get; set; }
+    /// <summary>The JSON body, exactly as signed and sent.</summary>
+    public required string Body { get; set; }
+    /// <summary>pending | delivered | failed | cancelled</summary>
+    public required string Status { get; set; }
+    public int Attempts { get; set; }
+    public int? LastStatusCode { get; set; }
+    public string? LastError { get; set; }
+    /// <summary>When the next attempt is due; while an attempt runs, the end of its claim.</summary>
+    public DateTime? NextAttemptAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? DeliveredAt { get; set; }
 }

@@ -56,6 +56,32 @@ public static class AgentInput
         : Domain.AgentStatus.IsLifecycle(status) || status == Domain.AgentStatus.Ready ? "is set by Mission Control, not by heartbeats"
         : null;
 
+    public const int MaxCapabilities = 50;
+    public const int MaxCapability = 100;
+
+    /// <summary>capabilities[]: up to 50 non-blank strings of at most 100 characters; stored trimmed, duplicates dropped.</summary>
+    public static string? CheckCapabilities(IReadOnlyList<string?>? capabilities, out string? json)
+    {
+        json = null;
+        if (capabilities is null) return null;
+        if (capabilities.Count > MaxCapabilities) return $"must have at most {MaxCapabilities} entries";
+        if (capabilities.Any(c => string.IsNullOrWhiteSpace(c) || c.Trim().Length > MaxCapability)) return $"entries must be 1 to {MaxCapability} characters";
+        json = JsonSerializer.Serialize(capabilities.Select(c => c!.Trim()).Distinct().ToList());
+        return null;
+    }
+
+    public static IReadOnlyList<string> ReadCapabilities(string? json) =>
+        json is null ? [] : JsonSerializer.Deserialize<List<string>>(json) ?? [];
+
+    public static string? CheckRole(string? role) => role is { Length: > 100 } ? "must be at most 100 characters" : null;
+
+    /// <summary>callbackUrl: an absolute http(s) URL the address guard lets through (checked again, after DNS, at every send).</summary>
+    public static string? CheckCallbackUrl(string? url, MissionControl.Outbound.AddressGuard guard) =>
+        url is null ? null
+        : url.Length > 2048 ? "must be at most 2048 characters"
+        : !Uri.TryCreate(url, UriKind.Absolute, out var uri) ? "must be an absolute http or https URL"
+        : guard.CheckUrl(uri);
+
     /// <summary>Same JSON text ignoring formatting (PATCH detects effective changes).</summary>
     public static bool SameJson(string? a, string? b)
     {

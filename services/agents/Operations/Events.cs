@@ -32,6 +32,7 @@ public static class Events
     {
         Id = a.Id, OrganizationId = a.OrganizationId, BoardId = a.BoardId, GatewayId = a.GatewayId, Name = a.Name, Status = status,
         IsBoardLead = a.IsBoardLead, IsGatewayMain = a.IsGatewayMain, SessionKey = a.SessionKey,
+        IsCustom = a.IsCustom, Capabilities = AgentInput.ReadCapabilities(a.Capabilities),
         CreatedAt = a.CreatedAt, UpdatedAt = a.UpdatedAt,
     };
 

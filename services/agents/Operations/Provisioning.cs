@@ -29,6 +29,13 @@ public sealed class Provisioning(AgentsDbContext db, AgentClock clock, IConfigur
     public async Task StartRunAsync(Agent agent, string action, bool issueToken, bool wake, IReadOnlyList<string> changed, DateTime now,
         CancellationToken ct, bool created = false)
     {
+        if (agent.IsCustom)
+        {
+            // Nothing of a custom agent lives on a gateway: a change only needs announcing.
+            agent.UpdatedAt = now;
+            PublishIfChanged(agent, changed, now);
+            return;
+        }
         agent.ProvisionAction = action;
         agent.ProvisionIssueToken = issueToken || action == ProvisionActions.Provision;
         agent.ProvisionWake = wake;

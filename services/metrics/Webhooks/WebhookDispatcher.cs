@@ -7,6 +7,7 @@ using MissionControl.EventLog;
 using MissionControl.Messaging;
 using MissionControl.Metrics.Data;
 using MissionControl.Metrics.EventLog;
+using MissionControl.Outbound;
 
 namespace MissionControl.Metrics.Webhooks;
 

@@ -1,4 +1,4 @@
-using System.Globalization;
+using MissionControl.Outbound;
 
 namespace MissionControl.Metrics.Webhooks;
 
@@ -23,11 +23,12 @@ public sealed record WebhookOptions
     /// <summary>Deliveries kept per webhook (the newest).</summary>
     public int KeepDeliveries { get; init; } = 500;
 
+    public OutboundHttpOptions Http => new(Timeout, MaxRedirects);
+
     public static WebhookOptions From(IConfiguration configuration)
     {
         var section = configuration.GetSection("Webhooks");
-        var hosts = (section["AllowedHosts"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(h => h.Trim('[', ']')).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var hosts = AddressGuard.ParseHosts(section["AllowedHosts"]);
         var options = new WebhookOptions
         {
             RetrySchedule = RetryScheduleParser.Parse(section["RetrySchedule"] is { Length: > 0 } s ? s : DefaultRetrySchedule),
@@ -40,30 +41,6 @@ public sealed record WebhookOptions
             KeepDeliveries = int.TryParse(section["KeepDeliveries"], out var keep) && keep > 0 ? keep : options.KeepDeliveries,
         };
     }
-}
-
-public static class RetryScheduleParser
-{
-    /// <summary>"30s,5m,30m,2h,8h" → the waits; a number needs a unit (ms, s, m, h); an empty list is allowed ("": no retries).</summary>
-    public static IReadOnlyList<TimeSpan> Parse(string schedule) =>
-        schedule.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseOne).ToList();
-
-    public static TimeSpan ParseOne(string value)
-    {
-        var v = value.Trim().ToLowerInvariant();
-        var (number, unit) = v.EndsWith("ms", StringComparison.Ordinal) ? (v[..^2], 1d)
-            : v.EndsWith('s') ? (v[..^1], 1000d)
-            : v.EndsWith('m') ? (v[..^1], 60_000d)
-            : v.EndsWith('h') ? (v[..^1], 3_600_000d)
-            : throw new FormatException($"'{value}' needs a unit: ms, s, m or h (e.g. 30s).");
-        if (!double.TryParse(number.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) || n < 0 || double.IsInfinity(n))
-            throw new FormatException($"'{value}' is not a duration (e.g. 500ms, 30s, 5m, 2h).");
-        return TimeSpan.FromMilliseconds(n * unit);
-    }
-
-    /// <summary>The wait with ±20 % jitter.</summary>
-    public static TimeSpan Jitter(TimeSpan wait, Random? random = null) =>
-        TimeSpan.FromMilliseconds(wait.TotalMilliseconds * (0.8 + 0.4 * (random ?? Random.Shared).NextDouble()));
 }
 
 /// <summary>Event filters: "*" (everything), an exact type ("approval.resolved") or a prefix ("task.*").</summary>

@@ -6,6 +6,7 @@ using MissionControl.InternalAuth;
 using MissionControl.Messaging;
 using MissionControl.Metrics.Data;
 using MissionControl.Metrics.EventLog;
+using MissionControl.Outbound;
 
 namespace MissionControl.Metrics.Webhooks;
 
@@ -36,9 +37,9 @@ public static class WebhooksApi
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {
         services.AddSingleton(sp => WebhookOptions.From(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton<AddressGuard>();
+        services.AddSingleton(sp => new AddressGuard(sp.GetRequiredService<WebhookOptions>().AllowedHosts));
         services.AddSingleton<IWebhookHostResolver, DnsWebhookHostResolver>();
-        services.AddSingleton<WebhookSender>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<WebhookSender>(sp, sp.GetRequiredService<WebhookOptions>().Http));
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());

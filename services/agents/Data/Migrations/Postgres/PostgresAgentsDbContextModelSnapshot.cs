@@ -33,6 +33,19 @@ namespace MissionControl.Agents.Data.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("board_id");
 
+                    b.Property<string>("CallbackSecret")
+                        .HasColumnType("text")
+                        .HasColumnName("callback_secret");
+
+                    b.Property<string>("CallbackUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("callback_url");
+
+                    b.Property<string>("Capabilities")
+                        .HasColumnType("text")
+                        .HasColumnName("capabilities");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -61,6 +74,10 @@ namespace MissionControl.Agents.Data.Migrations.Postgres
                     b.Property<bool>("IsBoardLead")
                         .HasColumnType("boolean")
                         .HasColumnName("is_board_lead");
+
+                    b.Property<bool>("IsCustom")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_custom");
 
                     b.Property<bool>("IsGatewayMain")
                         .HasColumnType("boolean")
@@ -122,6 +139,11 @@ namespace MissionControl.Agents.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("published_status");
+
+                    b.Property<string>("Role")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("role");
 
                     b.Property<string>("SessionKey")
                         .HasMaxLength(200)
@@ -257,6 +279,74 @@ namespace MissionControl.Agents.Data.Migrations.Postgres
                         .HasDatabaseName("ix_boards_organization_id");
 
                     b.ToTable("boards", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Agents.Data.CallbackDelivery", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("body");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime?>("DeliveredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("delivered_at");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("event");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("last_error");
+
+                    b.Property<int?>("LastStatusCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("last_status_code");
+
+                    b.Property<DateTime?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_callback_deliveries");
+
+                    b.HasIndex("AgentId", "CreatedAt")
+                        .HasDatabaseName("ix_callback_deliveries_agent_id_created_at");
+
+                    b.HasIndex("Status", "CreatedAt")
+                        .HasDatabaseName("ix_callback_deliveries_status_created_at");
+
+                    b.ToTable("callback_deliveries", (string)null);
                 });
 
             modelBuilder.Entity("MissionControl.Agents.Data.GatewayCopy", b =>

@@ -28,6 +28,19 @@ namespace MissionControl.Agents.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("board_id");
 
+                    b.Property<string>("CallbackSecret")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("callback_secret");
+
+                    b.Property<string>("CallbackUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("callback_url");
+
+                    b.Property<string>("Capabilities")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("capabilities");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
@@ -56,6 +69,10 @@ namespace MissionControl.Agents.Data.Migrations.Sqlite
                     b.Property<bool>("IsBoardLead")
                         .HasColumnType("INTEGER")
                         .HasColumnName("is_board_lead");
+
+                    b.Property<bool>("IsCustom")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_custom");
 
                     b.Property<bool>("IsGatewayMain")
                         .HasColumnType("INTEGER")
@@ -117,6 +134,11 @@ namespace MissionControl.Agents.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT")
                         .HasColumnName("published_status");
+
+                    b.Property<string>("Role")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("role");
 
                     b.Property<string>("SessionKey")
                         .HasMaxLength(200)
@@ -252,6 +274,74 @@ namespace MissionControl.Agents.Data.Migrations.Sqlite
                         .HasDatabaseName("ix_boards_organization_id");
 
                     b.ToTable("boards", (string)null);
+                });
+
+            modelBuilder.Entity("MissionControl.Agents.Data.CallbackDelivery", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AgentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agent_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("body");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime?>("DeliveredAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivered_at");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("event");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<int?>("LastStatusCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_status_code");
+
+                    b.Property<DateTime?>("NextAttemptAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_callback_deliveries");
+
+                    b.HasIndex("AgentId", "CreatedAt")
+                        .HasDatabaseName("ix_callback_deliveries_agent_id_created_at");
+
+                    b.HasIndex("Status", "CreatedAt")
+                        .HasDatabaseName("ix_callback_deliveries_status_created_at");
+
+                    b.ToTable("callback_deliveries", (string)null);
                 });
 
             modelBuilder.Entity("MissionControl.Agents.Data.GatewayCopy", b =>

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace MissionControl.Metrics.Webhooks;
+namespace MissionControl.Outbound;
 
-/// <summary>Resolves a webhook's host name to addresses (replaceable, so tests can map a fake name).</summary>
+/// <summary>Resolves an outbound host name to addresses (replaceable, so tests can map a fake name).</summary>
 public interface IWebhookHostResolver
 {
     Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct);
@@ -14,19 +14,25 @@ public sealed class DnsWebhookHostResolver : IWebhookHostResolver
     public Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct) => Dns.GetHostAddressesAsync(host, ct);
 }
 
-/// <summary>A webhook tried to reach an address it may not (private, loopback, local…, not in Webhooks:AllowedHosts).</summary>
+/// <summary>An outbound request tried to reach an address it may not (private, loopback, local…, not in the allowed hosts).</summary>
 public sealed class AddressNotAllowedException(string message) : Exception(message)
 {
     public const string Code = "address_not_allowed";
 }
 
 /// <summary>
-/// Keeps webhooks away from the inside: private, loopback, link-local, CGNAT, unspecified, multicast and
-/// unique-local addresses (also IPv4-mapped), and localhost / *.localhost / *.local names, unless
-/// Webhooks:AllowedHosts names the host or the address.
+/// Keeps outbound requests (webhooks, agent callbacks) away from the inside: private, loopback, link-local,
+/// CGNAT, unspecified, multicast and unique-local addresses (also IPv4-mapped), and localhost / *.localhost /
+/// *.local names, unless the allowed hosts (each service's setting, e.g. Webhooks:AllowedHosts) name the host
+/// or the address.
 /// </summary>
-public sealed class AddressGuard(WebhookOptions options)
+public sealed class AddressGuard(IReadOnlySet<string> allowedHosts)
 {
+    /// <summary>"a, [::1], Hooks.Internal" → the set the guard compares with (brackets dropped, case ignored).</summary>
+    public static IReadOnlySet<string> ParseHosts(string? hosts) =>
+        (hosts ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(h => h.Trim('[', ']')).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Why this address is internal, or null when it is public.</summary>
     public static string? Classify(IPAddress address)
     {
@@ -72,10 +78,10 @@ public sealed class AddressGuard(WebhookOptions options)
         return h == "localhost" || h.EndsWith(".localhost", StringComparison.Ordinal) || h.EndsWith(".local", StringComparison.Ordinal) ? "local name" : null;
     }
 
-    public bool IsAllowedHost(string host) => options.AllowedHosts.Contains(Normalize(host));
+    public bool IsAllowedHost(string host) => allowedHosts.Contains(Normalize(host));
 
     public bool IsAllowed(string host, IPAddress address) =>
-        IsAllowedHost(host) || Classify(address) is null || options.AllowedHosts.Contains(Unmapped(address).ToString());
+        IsAllowedHost(host) || Classify(address) is null || allowedHosts.Contains(Unmapped(address).ToString());
 
     /// <summary>
     /// What the URL itself says (scheme, a literal address, a local name), before any lookup: null when
@@ -87,7 +93,7 @@ public sealed class AddressGuard(WebhookOptions options)
         var host = Normalize(url.Host);
         if (IsAllowedHost(host)) return null;
         if (IPAddress.TryParse(host, out var address))
-            return Classify(address) is { } why && !options.AllowedHosts.Contains(Unmapped(address).ToString()) ? $"{host} is a {why} address" : null;
+            return Classify(address) is { } why && !allowedHosts.Contains(Unmapped(address).ToString()) ? $"{host} is a {why} address" : null;
         return ClassifyName(host) is { } reason ? $"{host} is a {reason}" : null;
     }
 

@@ -3,8 +3,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Logging;
 
-namespace MissionControl.Metrics.Webhooks;
+namespace MissionControl.Outbound;
+
+/// <summary>Per attempt: the timeout (redirects included) and how many redirects are followed.</summary>
+public sealed record OutboundHttpOptions(TimeSpan Timeout, int MaxRedirects = 3);
 
 public sealed record WebhookAttemptResult(bool Succeeded, int? StatusCode, long LatencyMs, string? Error);
 
@@ -17,13 +21,13 @@ public sealed class WebhookSender : IDisposable
 {
     public const string UserAgent = "MissionControl-Webhook/1.0";
 
-    private readonly WebhookOptions _options;
+    private readonly OutboundHttpOptions _options;
     private readonly AddressGuard _guard;
     private readonly HttpClient _http;
     private readonly TimeProvider _clock;
     private readonly ILogger<WebhookSender> _log;
 
-    public WebhookSender(WebhookOptions options, AddressGuard guard, IWebhookHostResolver resolver, TimeProvider clock, ILogger<WebhookSender> log)
+    public WebhookSender(OutboundHttpOptions options, AddressGuard guard, IWebhookHostResolver resolver, TimeProvider clock, ILogger<WebhookSender> log)
     {
         _log = log;
         _options = options;
