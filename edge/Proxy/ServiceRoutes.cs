@@ -52,6 +52,8 @@ public static class ServiceRoutes
         // The seed 000/001 dialect (/api/tasks, camelCase); /api/events stays the edge's own stream.
         ("tasks", "/api/tasks", 10),
         ("tasks", "/api/tasks/{**rest}", 10),
+        // Seed 002 (/api/mission-control, camelCase): all in tasks but /activity/stream, the edge's own (more specific, it wins).
+        ("tasks", "/api/mission-control/{**rest}", 10),
     ];
 
     /// <summary>
