@@ -54,6 +54,8 @@ public static class ServiceRoutes
         ("tasks", "/api/tasks/{**rest}", 10),
         ("agents", "/api/agents", 10),
         ("agents", "/api/agents/{**rest}", 10),
+        // Seed 002 (/api/mission-control, camelCase): all in tasks but /activity/stream, the edge's own (more specific, it wins).
+        ("tasks", "/api/mission-control/{**rest}", 10),
     ];
 
     /// <summary>

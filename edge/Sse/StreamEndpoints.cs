@@ -41,15 +41,19 @@ public static class StreamEndpoints
         app.MapGet("/api/v1/activity/task-comments/stream", StreamTaskCommentsAsync);
         app.MapGet("/api/v1/events/stream", (HttpContext http) => StreamEverythingAsync(http, Format.Typed));
         app.MapGet("/api/events", (HttpContext http) => StreamEverythingAsync(http, Format.Seed001));
+        // Seed 002's activity stream: tasks, desktops (agents) and approvals, in seed 001's frames ({type, data, timestamp}).
+        app.MapGet("/api/mission-control/activity/stream", (HttpContext http) => StreamEverythingAsync(http, Format.Seed001, MissionControlTopics));
         return app;
     }
 
-    /// <summary>Every event the caller may see (users by board access, agents their own board).</summary>
-    private static Task StreamEverythingAsync(HttpContext http, Format format)
+    private static readonly string[] MissionControlTopics = [EventTopics.Tasks, EventTopics.Approvals, EventTopics.Agents];
+
+    /// <summary>Every event the caller may see (users by board access, agents their own board), of the given topics only when named.</summary>
+    private static Task StreamEverythingAsync(HttpContext http, Format format, string[]? topics = null)
     {
         var principal = http.GetPrincipal();
         if (principal.OrganizationId is null) return Results.Problem(statusCode: 403, detail: "No active organization.").ExecuteAsync(http);
-        return RunAsync(http, new Stream(e => EventAudiences.CanSee(principal, e.Event), Format: format));
+        return RunAsync(http, new Stream(e => (topics is null || topics.Contains(e.Event.Topic)) && EventAudiences.CanSee(principal, e.Event), Format: format));
     }
 
     /// <summary>

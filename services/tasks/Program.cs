@@ -50,6 +50,7 @@ app.MapWebhookIngestApi();
 app.MapOnboardingApi();
 app.MapAgentApi();
 app.MapSeedApi();
+app.MapMissionControlApi();
 app.Run();
 
 public partial class Program;

@@ -22,6 +22,8 @@ public sealed class ApiDocumentMergerTests
     [InlineData("/api/v1/gateways/{gatewayId}/templates/sync", "agents")]
     [InlineData("/api/v1/gateways/{gatewayId}", "gateway-bridge")]
     [InlineData("/api/v1/events", "metrics")]
+    [InlineData("/api/mission-control/tasks/{taskId}/run", "tasks")]
+    [InlineData("/api/mission-control/overview", "tasks")]
     [InlineData("/internal/v1/principals/resolve", null)]
     [InlineData("/api/v1/nothing-here", null)]
     public void A_path_template_goes_where_the_edge_routes_it(string path, string? service) =>

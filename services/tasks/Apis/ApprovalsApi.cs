@@ -87,12 +87,21 @@ public static class ApprovalsApi
                 new Dictionary<string, object?> { ["missing_task_ids"] = missing });
         if (status == ApprovalStatuses.Pending && await ConflictAsync(db, taskIds, null, ct) is { } conflict) return conflict;
 
-        var now = time.GetUtcNow().UtcDateTime;
+        var state = await AddAsync(db, board!, taskIds, body.AgentId ?? principal.AgentId, body.ActionType!.Trim(), payload, body.Confidence!.Value,
+            body.RubricScores, status, principal, time.GetUtcNow().UtcDateTime, ct);
+        await unit.CommitAsync(ct);
+        return Results.Created($"/api/v1/boards/{boardId}/approvals/{state.Id}", state);
+    }
+
+    /// <summary>Writes an approval, its task links and its ApprovalChanged (inside the caller's unit; the caller checked the conflict rule).</summary>
+    internal static async Task<ApprovalState> AddAsync(TasksDbContext db, BoardCopy board, IReadOnlyList<Guid> taskIds, Guid? agentId, string actionType,
+        JsonObject payload, double confidence, Dictionary<string, int>? rubricScores, string status, McPrincipal principal, DateTime now, CancellationToken ct)
+    {
         var approval = new Approval
         {
-            Id = Guid.CreateVersion7(), OrganizationId = board!.OrganizationId, BoardId = boardId, TaskId = taskIds.Count > 0 ? taskIds[0] : null,
-            AgentId = body.AgentId ?? principal.AgentId, ActionType = body.ActionType!.Trim(), Payload = payload.ToJsonString(),
-            Confidence = body.Confidence!.Value, RubricScores = body.RubricScores is null ? null : Json.Text(body.RubricScores), Status = status,
+            Id = Guid.CreateVersion7(), OrganizationId = board.OrganizationId, BoardId = board.Id, TaskId = taskIds.Count > 0 ? taskIds[0] : null,
+            AgentId = agentId, ActionType = actionType, Payload = payload.ToJsonString(),
+            Confidence = confidence, RubricScores = rubricScores is null ? null : Json.Text(rubricScores), Status = status,
             CreatedAt = now, ResolvedAt = status == ApprovalStatuses.Pending ? null : now,
         };
         db.Approvals.Add(approval);
@@ -100,8 +109,7 @@ public static class ApprovalsApi
         await db.SaveChangesAsync(ct);
         var state = new ApprovalStateBuilder(approval, taskIds).State;
         await PublishAsync(db, board, state, Events.Activity("approval.created", $"Approval requested: {approval.ActionType}.", principal, approval.TaskId, now), now, ct);
-        await unit.CommitAsync(ct);
-        return Results.Created($"/api/v1/boards/{boardId}/approvals/{approval.Id}", state);
+        return state;
     }
 
     /// <summary>Humans with write access only; resolution does not move tasks, it unlocks the done gate and tells the lead.</summary>
@@ -126,21 +134,28 @@ public static class ApprovalsApi
             if (await ConflictAsync(db, taskIds, approval.Id, ct) is { } conflict) return conflict;
         }
 
-        var now = time.GetUtcNow().UtcDateTime;
-        approval.Status = body.Status;
-        if (body.Status != ApprovalStatuses.Pending) approval.ResolvedAt = now;
-        await db.SaveChangesAsync(ct);
-        var state = new ApprovalStateBuilder(approval, taskIds).State;
-        await PublishAsync(db, board!, state, Events.Activity("approval.resolved", $"Approval {body.Status}: {approval.ActionType}.", principal, approval.TaskId, now), now, ct);
-        if (body.Status != ApprovalStatuses.Pending && await copies.LeadOfBoardAsync(boardId, ct) is { } lead)
-            Events.NotifyAgent(db, board!, lead.Id, Notices.ApprovalLeadNotified,
-                Notices.ApprovalResolved(board!.Name, approval.Id, approval.ActionType, body.Status, approval.Confidence, taskIds), approval.TaskId, now);
+        var state = await ApplyResolutionAsync(db, copies, board!, approval, taskIds, body.Status, principal, time.GetUtcNow().UtcDateTime, ct);
         await unit.CommitAsync(ct);
         return Results.Ok(state);
     }
 
+    /// <summary>Sets the approval's status, with its ApprovalChanged and the lead's notice (inside the caller's unit).</summary>
+    internal static async Task<ApprovalState> ApplyResolutionAsync(TasksDbContext db, CopyCache copies, BoardCopy board, Approval approval,
+        IReadOnlyList<Guid> taskIds, string status, McPrincipal principal, DateTime now, CancellationToken ct)
+    {
+        approval.Status = status;
+        if (status != ApprovalStatuses.Pending) approval.ResolvedAt = now;
+        await db.SaveChangesAsync(ct);
+        var state = new ApprovalStateBuilder(approval, taskIds).State;
+        await PublishAsync(db, board, state, Events.Activity("approval.resolved", $"Approval {status}: {approval.ActionType}.", principal, approval.TaskId, now), now, ct);
+        if (status != ApprovalStatuses.Pending && await copies.LeadOfBoardAsync(board.Id, ct) is { } lead)
+            Events.NotifyAgent(db, board, lead.Id, Notices.ApprovalLeadNotified,
+                Notices.ApprovalResolved(board.Name, approval.Id, approval.ActionType, status, approval.Confidence, taskIds), approval.TaskId, now);
+        return state;
+    }
+
     /// <summary>409 with the conflicting (task, approval) pairs when any of the tasks already has another pending approval.</summary>
-    private static async Task<IResult?> ConflictAsync(TasksDbContext db, IReadOnlyList<Guid> taskIds, Guid? except, CancellationToken ct)
+    internal static async Task<IResult?> ConflictAsync(TasksDbContext db, IReadOnlyList<Guid> taskIds, Guid? except, CancellationToken ct)
     {
         if (taskIds.Count == 0) return null;
         var conflicts = await (

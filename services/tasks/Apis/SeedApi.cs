@@ -117,7 +117,7 @@ public static class SeedApi
     private static List<string> Split(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
 
     /// <summary>The boards a caller may read; null for all of its organization's.</summary>
-    private static List<Guid>? ReadableBoards(McPrincipal principal) => principal.Kind switch
+    internal static List<Guid>? ReadableBoards(McPrincipal principal) => principal.Kind switch
     {
         PrincipalKind.Agent when principal.Role == AgentRoles.Main => null,
         PrincipalKind.Agent => principal.AgentBoardId is { } board ? [board] : [],
@@ -126,7 +126,7 @@ public static class SeedApi
     };
 
     /// <summary>The task in the caller's organization (another organization's does not exist: 404), and its board checked for the access.</summary>
-    private static async Task<(BoardCopy? Board, TaskItem? Task, IResult? Error)> FindAsync(
+    internal static async Task<(BoardCopy? Board, TaskItem? Task, IResult? Error)> FindAsync(
         Guid taskId, HttpContext http, TasksDbContext db, BoardAccess access, BoardAccessLevel level, CancellationToken ct)
     {
         var principal = http.GetPrincipal();
@@ -161,10 +161,15 @@ public static class SeedApi
 
         string[][] names = [["title", "title"], ["description", "description"], ["priority", "priority"], ["status", "status"],
             ["agentId", "assigned_agent_id"], ["result", "result"]];
+        var status = SeedDialect.StatusIn(body.Get<string>("status"));
+        // Seed 002: an agent's "done" on a mission-control task that needs approval stops in review with a pending approval.
+        UpdateHooks? hooks = null;
+        if (principal.Kind == PrincipalKind.Agent && status == TaskStatuses.Done && task!.Kind is not null)
+            (status, hooks) = MissionControlApi.Finish(db, board!, task, principal);
         var patch = new TaskPatch
         {
             Fields = names.Where(n => body.Has(n[0])).Select(n => n[1]).ToHashSet(), Title = body.Get<string>("title"),
-            Description = body.Get<string>("description"), Priority = body.Get<string>("priority"), Status = SeedDialect.StatusIn(body.Get<string>("status")),
+            Description = body.Get<string>("description"), Priority = body.Get<string>("priority"), Status = status,
             AssignedAgentId = body.Get<Guid?>("agentId"), Result = body.Get<string>("result"),
         };
         var errors = body.Errors;
@@ -182,7 +187,7 @@ public static class SeedApi
             if (patch.Has("status") && !AgentStatuses.Contains(patch.Status))
                 return ApiProblems.Validation("status", $"an agent may set {string.Join(", ", AgentStatuses)}");
         }
-        var result = await updates.UpdateAsync(board!, principal, actor, taskId, patch, ct);
+        var result = await updates.UpdateAsync(board!, principal, actor, taskId, patch, ct, hooks);
         return result is IValueHttpResult<TaskSnapshot> { Value: { } updated }
             ? SeedDialect.Ok(new { task = await SeedDialect.TaskAsync(db, updated, ct) })
             : result;
@@ -214,21 +219,28 @@ public static class SeedApi
             return ApiProblems.Forbidden("Only users and board leads dispatch tasks.", TaskRuleCodes.LeadOnly);
 
         var patch = new TaskPatch { Fields = new HashSet<string> { "assigned_agent_id" }, AssignedAgentId = agentId };
-        var hooks = new UpdateHooks(
-            Check: t => t.Status is TaskStatuses.Done or TaskStatuses.Failed or TaskStatuses.Cancelled
+        var hooks = DispatchHooks(db, board!, principal, agentId, "prompt", SeedDialect.Prompt,
+            t => t.Status is TaskStatuses.Done or TaskStatuses.Failed or TaskStatuses.Cancelled
                 ? ApiProblems.Conflict($"A task that is {t.Status} cannot be dispatched; reopen it first.", NotDispatchable)
-                : null,
-            Also: (t, snapshot, now) => db.AddIntegrationEvent(new TaskDispatched
-            {
-                OrganizationId = board!.OrganizationId, BoardId = board.Id, AgentId = agentId, Task = snapshot, Kind = "prompt",
-                Message = SeedDialect.Prompt(t), OccurredAt = now,
-                Activity = Events.Activity("task.dispatched", $"Task dispatched: {t.Title}.", principal, t.Id, now),
-            }),
-            // The agent gets the task itself, not a TASK ASSIGNED notice as well.
-            NotifyAssignee: false);
+                : null);
         var result = await updates.UpdateAsync(board!, principal, actor, taskId, patch, ct, hooks);
         return result is IValueHttpResult<TaskSnapshot> { Value: { } task } ? SeedDialect.Ok(await SeedDialect.TaskAsync(db, task, ct)) : result;
     }
+
+    /// <summary>
+    /// A dispatch (seed 000's dispatch, seed 002's run): the update's hooks that send the task (TaskDispatched
+    /// of this kind, with the message the locked task gives) in its transaction, when check lets it.
+    /// </summary>
+    internal static UpdateHooks DispatchHooks(TasksDbContext db, BoardCopy board, McPrincipal principal, Guid agentId, string kind,
+        Func<TaskItem, string> message, Func<TaskItem, IResult?> check) => new(
+        Check: check,
+        Also: (t, snapshot, now) => db.AddIntegrationEvent(new TaskDispatched
+        {
+            OrganizationId = board.OrganizationId, BoardId = board.Id, AgentId = agentId, Task = snapshot, Kind = kind, Message = message(t),
+            OccurredAt = now, Activity = Events.Activity("task.dispatched", $"Task dispatched: {t.Title}.", principal, t.Id, now),
+        }),
+        // The agent gets the task itself, not a TASK ASSIGNED notice as well.
+        NotifyAssignee: false);
 
     /// <summary>
     /// An agent pulls work: claims its oldest (priority first) inbox task assigned or dispatched to it and moves it

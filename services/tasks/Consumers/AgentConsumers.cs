@@ -1,8 +1,10 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using MissionControl.Contracts.Agents;
 using MissionControl.InternalAuth;
 using MissionControl.Messaging;
+using MissionControl.Tasks.Apis;
 using MissionControl.Tasks.Data;
 using MissionControl.Tasks.Domain;
 using MissionControl.Tasks.Operations;
@@ -105,9 +107,11 @@ internal static class AgentUpsert
 /// <summary>
 /// An agent's reply to a message about a task (from its gateway session) becomes the agent's comment on
 /// the task, so people see it in the thread and on the stream. Only finished turns, only on the agent's
-/// own board.
+/// own board. A final reply to the running mission-control task (seed 002) the agent was sent also finishes it,
+/// as the agent's "done" (MissionControlApi.Finish: review with a pending approval, or done), with the reply as
+/// its comment and result.
 /// </summary>
-public sealed class AgentMessageReceivedConsumer(TasksDbContext db, DatabaseWriteGate writes, CommentWriter comments, TimeProvider time)
+public sealed class AgentMessageReceivedConsumer(TasksDbContext db, DatabaseWriteGate writes, CommentWriter comments, TaskUpdates updates, TimeProvider time)
     : IdempotentConsumer<AgentMessageReceived, TasksDbContext>(db, writes)
 {
     protected override async Task Handle(AgentMessageReceived message, CancellationToken ct)
@@ -125,6 +129,19 @@ public sealed class AgentMessageReceivedConsumer(TasksDbContext db, DatabaseWrit
         };
         var text = message.Text.Trim();
         if (text.Length > TaskInput.MaxComment) text = text[..(TaskInput.MaxComment - 1)] + "…";
+        if (task.Kind is not null && task.Status == TaskStatuses.InProgress && task.AssignedAgentId == agentId)
+        {
+            // As a worker: the agent reports on its own task (a lead could not move it out of in_progress).
+            var (status, hooks) = MissionControlApi.Finish(Db, board, task, author);
+            var patch = new TaskPatch
+            {
+                Fields = new HashSet<string> { "status", "comment", "result" }, Status = status, Comment = text,
+                Result = text.Length > TaskInput.MaxResult ? text[..TaskInput.MaxResult] : text,
+            };
+            if (await updates.UpdateAsync(board, author, TaskActor.Worker(agentId), taskId, patch, ct, hooks) is IValueHttpResult<Contracts.Tasks.TaskSnapshot>) return;
+            Db.ChangeTracker.Clear(); // refused by the board's rules: the reply is still recorded below
+            task = await Db.Tasks.FirstAsync(t => t.Id == taskId, ct);
+        }
         await comments.AddAsync(board, task, author, text, notifyAssignee: false, time.GetUtcNow().UtcDateTime, ct);
     }
 }

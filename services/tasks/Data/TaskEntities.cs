@@ -21,6 +21,12 @@ public sealed class TaskItem
     public Guid? ReviewRequestedByAgentId { get; set; }
     /// <summary>The agent's report (seed 000/001 dialect: PATCH /api/tasks/{id} {result}); free text, at most TaskInput.MaxResult.</summary>
     public string? Result { get; set; }
+    /// <summary>Seed 002 (/api/mission-control): prompt or command; null for a task made in another dialect.</summary>
+    public string? Kind { get; set; }
+    /// <summary>Seed 002: the task stops in review with a pending approval when its agent reports it done.</summary>
+    public bool? RequiresApproval { get; set; }
+    /// <summary>Seed 002's desktopId: the agent the task is for (the assignee moves, e.g. to the lead in review; this does not).</summary>
+    public Guid? TargetAgentId { get; set; }
 
     // "May have rows" markers: a page of tasks skips the dependency, tag and custom-value queries
     // when none of its tasks ever had any (stale true is harmless, it only costs one query).

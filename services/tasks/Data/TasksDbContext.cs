@@ -37,6 +37,7 @@ public abstract class TasksDbContext(DbContextOptions options) : DbContext(optio
             e.Property(t => t.Status).HasMaxLength(32);
             e.Property(t => t.Priority).HasMaxLength(32);
             e.Property(t => t.AutoReason).HasMaxLength(100);
+            e.Property(t => t.Kind).HasMaxLength(16);
             e.HasIndex(t => new { t.BoardId, t.CreatedAt });
             e.HasIndex(t => new { t.BoardId, t.Status, t.CreatedAt });
             e.HasIndex(t => new { t.BoardId, t.AssignedAgentId, t.CreatedAt });

@@ -19,7 +19,9 @@ public sealed record CreateTaskRequest(
 /// </summary>
 public sealed class TaskCreation(TaskWriter writer, CopyCache copies, TaskLookups lookups, TimeProvider time)
 {
-    public async Task<IResult> CreateAsync(BoardCopy board, McPrincipal principal, TaskActor actor, CreateTaskRequest body, CancellationToken ct)
+    /// <param name="shape">Sets what a dialect stores beyond /api/v1's fields (seed 002's kind, requires_approval, target agent).</param>
+    public async Task<IResult> CreateAsync(BoardCopy board, McPrincipal principal, TaskActor actor, CreateTaskRequest body, CancellationToken ct,
+        Action<TaskItem>? shape = null)
     {
         var errors = new Dictionary<string, string[]>();
         var status = body.Status ?? TaskStatuses.Inbox;
@@ -66,6 +68,7 @@ public sealed class TaskCreation(TaskWriter writer, CopyCache copies, TaskLookup
             HasDependencies = dependencies.DependsOn.Count > 0, HasTags = tags.Count > 0, HasCustomFieldValues = stored.Count > 0,
             CreatedAt = now, UpdatedAt = now,
         };
+        shape?.Invoke(task);
         var snapshot = TaskReads.ToSnapshot(task, new TaskExtras(dependencies.DependsOn, dependencies.BlockedBy, tags, stored), definitions);
         var created = new TaskCreated
         {

@@ -13,8 +13,11 @@ namespace MissionControl.Tasks.Operations;
 /// What a caller adds to an update (the /api dialect's dispatch and queue claim), inside the same unit:
 /// a check on the locked task (its answer refuses the change), more events written with the change,
 /// and whether the new assignee gets the usual TASK ASSIGNED notice (a dispatch sends the task instead).
+/// Before runs after Check and is saved before the rules look (seed 002's review resolves the approval the
+/// done gate may ask for); AlsoAsync is Also with queries (seed 002's finish raises an approval).
 /// </summary>
-public sealed record UpdateHooks(Func<TaskItem, IResult?>? Check = null, Action<TaskItem, TaskSnapshot, DateTime>? Also = null, bool NotifyAssignee = true);
+public sealed record UpdateHooks(Func<TaskItem, IResult?>? Check = null, Action<TaskItem, TaskSnapshot, DateTime>? Also = null, bool NotifyAssignee = true,
+    Func<TaskItem, CancellationToken, Task>? Before = null, Func<TaskItem, DateTime, CancellationToken, Task>? AlsoAsync = null);
 
 /// <summary>
 /// A task PATCH by a user, a worker or the lead: the rules decide (TaskRules), then the task, its
@@ -32,6 +35,11 @@ public sealed class TaskUpdates(
         var task = await unit.LockTaskAsync(board.Id, taskId, ct);
         if (task is null || task.OrganizationId != board.OrganizationId) return ApiProblems.NotFound("Task not found.");
         if (hooks?.Check?.Invoke(task) is { } checkFailed) return checkFailed;
+        if (hooks?.Before is { } before)
+        {
+            await before(task, ct);
+            await db.SaveChangesAsync(ct);
+        }
 
         var rules = BoardCopies.RulesOf(board);
         var state = new TaskState
@@ -101,6 +109,7 @@ public sealed class TaskUpdates(
         }
         await NotifyAsync(board, task, hooks?.NotifyAssignee == false ? outcome with { NotifyAssignee = null } : outcome, now, ct);
         hooks?.Also?.Invoke(task, snapshot, now);
+        if (hooks?.AlsoAsync is { } alsoAsync) await alsoAsync(task, now, ct);
 
         if (previousStatus != task.Status && (previousStatus == TaskStatuses.Done || task.Status == TaskStatuses.Done))
         {

@@ -975,6 +975,11 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("in_progress_at");
 
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("kind");
+
                     b.Property<Guid>("OrganizationId")
                         .HasColumnType("uuid")
                         .HasColumnName("organization_id");
@@ -989,6 +994,10 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                         .HasColumnType("character varying(32)")
                         .HasColumnName("priority");
 
+                    b.Property<bool?>("RequiresApproval")
+                        .HasColumnType("boolean")
+                        .HasColumnName("requires_approval");
+
                     b.Property<string>("Result")
                         .HasColumnType("text")
                         .HasColumnName("result");
@@ -1002,6 +1011,10 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("status");
+
+                    b.Property<Guid?>("TargetAgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("target_agent_id");
 
                     b.Property<string>("Title")
                         .IsRequired()

@@ -968,6 +968,11 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("in_progress_at");
 
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
                     b.Property<Guid>("OrganizationId")
                         .HasColumnType("TEXT")
                         .HasColumnName("organization_id");
@@ -982,6 +987,10 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("priority");
 
+                    b.Property<bool?>("RequiresApproval")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("requires_approval");
+
                     b.Property<string>("Result")
                         .HasColumnType("TEXT")
                         .HasColumnName("result");
@@ -995,6 +1004,10 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT")
                         .HasColumnName("status");
+
+                    b.Property<Guid?>("TargetAgentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_agent_id");
 
                     b.Property<string>("Title")
                         .IsRequired()
