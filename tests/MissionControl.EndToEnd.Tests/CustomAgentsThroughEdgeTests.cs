@@ -14,7 +14,8 @@ namespace MissionControl.EndToEnd.Tests;
 /// <summary>
 /// Seed 000's custom agent through the edge, with orgs, tasks, agents and metrics as processes: created
 /// with an API key and only a name and capabilities, it authenticates with its token, pulls its task and
-/// reports it; another, with a callbackUrl, gets its dispatched task as a signed POST.
+/// reports it; another, with a callbackUrl, gets its dispatched task as a signed POST and reports it too; both
+/// completions reach the seed-001 event stream, GET /api/events.
 /// </summary>
 [Collection(SystemCollection.Collection)]
 public sealed class CustomAgentsThroughEdgeTests(BrokerFixture broker) : IAsyncLifetime
@@ -32,6 +33,8 @@ public sealed class CustomAgentsThroughEdgeTests(BrokerFixture broker) : IAsyncL
         var (_, key, _) = await _system.UserWithApiKeyAsync("Cleo");
         using var user = _system.Client(key);
         await EdgeSystem.CreateAsync(user, "/api/v1/organizations", new { name = $"Acme {Guid.NewGuid():N}" });
+        await using var events = await SseClient.OpenAsync(user, "/api/events");
+        Assert.Equal("connected", JsonDocument.Parse((await events.NextAsync()).Data).RootElement.GetProperty("type").GetString());
 
         var puller = await CreateAgentAsync(user, new { name = "Puller", capabilities = new[] { "review" } });
         var pullerId = puller.GetProperty("id").GetGuid();
@@ -73,6 +76,25 @@ public sealed class CustomAgentsThroughEdgeTests(BrokerFixture broker) : IAsyncL
         using var payload = JsonDocument.Parse(body);
         Assert.Equal("task.dispatched", payload.RootElement.GetProperty("event").GetString());
         Assert.Equal(second, payload.RootElement.GetProperty("data").GetProperty("task").GetProperty("id").GetGuid());
+
+        // The hooked agent reports with its token, as the puller did.
+        using var hookedAgent = _system.Client(hooked.GetProperty("token").GetString());
+        foreach (var status in new[] { "in_progress", "done" })
+        {
+            var step = await hookedAgent.PatchAsJsonAsync($"/api/tasks/{second}", new { status, result = status == "done" ? "All clean." : null });
+            Assert.True(step.StatusCode == HttpStatusCode.OK, $"{status}: {await step.Content.ReadAsStringAsync()}");
+        }
+
+        // Both completions reach the caller's event stream.
+        var done = new HashSet<Guid>();
+        while (done.Count < 2)
+        {
+            var evt = JsonDocument.Parse((await events.NextAsync(TimeSpan.FromSeconds(30))).Data).RootElement;
+            if (evt.GetProperty("type").GetString() == "task.status_changed"
+                && evt.GetProperty("data").GetProperty("task") is var changed && changed.GetProperty("status").GetString() == "done")
+                done.Add(changed.GetProperty("id").GetGuid());
+        }
+        Assert.Equal(new[] { task, second }.Order(), done.Order());
     }
 
     private static async Task<JsonElement> CreateAgentAsync(HttpClient user, object body)
