@@ -286,6 +286,8 @@ public abstract class TaskLifecycleApiTests(BrokerFixture broker) : TasksService
         var tagged = Id(await CreateTaskAsync(board, new { title = "Tagged, then deleted", tag_ids = new[] { urgent } }));
         Assert.True((await Owner.DeleteAsync($"/api/v1/boards/{board}/tasks/{tagged}")).IsSuccessStatusCode);
         await Bus.WaitForAsync<TaskDeleted>(e => e.Task.Id == tagged);
+        // TaskTagsChanged travels on its own queue: wait for the delete's (no tags) before counting.
+        await Bus.WaitForAsync<TaskTagsChanged>(e => e.TaskId == tagged && e.TagIds.Count == 0);
         Assert.Equal(2, Bus.Received<TaskTagsChanged>(e => e.TaskId == tagged).Count);
         Assert.Empty(Bus.Received<TaskTagsChanged>(e => e.TaskId == untagged));
     }

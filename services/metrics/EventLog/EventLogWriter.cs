@@ -34,7 +34,7 @@ public interface ILogProjection
 public sealed class EventLogWriter(
     IServiceScopeFactory scopes, DatabaseWriteGate gate, RecentEvents recent, TimeProvider clock, ILogger<EventLogWriter> log) : BackgroundService
 {
-    public static readonly TimeSpan GapWait = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan GapWait = TimeSpan.FromSeconds(3);
     private const int MaxBatch = 256;
 
     private sealed record Pending(IIntegrationEvent Message, Guid Id, string? Consumer, ulong Tag, DateTime Arrived)
