@@ -21,6 +21,10 @@ internal sealed record AppHostOptions
                           once into ~/.cache/mission-control, its state kept in <state>/servers/openclaw)
                           and print its URL, token and how to register it and put agents on it
           --port <n>      edge port (or MC_EDGE_PORT; default 4000)
+          --replicas <n>  run n instances (1-4) of every service and of the edge (or MC_REPLICAS;
+                          needs --postgres): the services on ports of their own, listed to each other
+                          and to the edge as services__<name>__http__0..n-1 and balanced by the edge;
+                          the edges share the edge port (the kernel spreads connections among them)
           --verbose, -v   also print every process's log lines on the console
           --help, -h      this text
 
@@ -41,6 +45,7 @@ internal sealed record AppHostOptions
     public bool Redis { get; init; }
     public bool OpenClaw { get; init; }
     public int EdgePort { get; init; } = 4000;
+    public int Replicas { get; init; } = 1;
     public bool Verbose { get; init; }
 
     /// <summary>The options, or null with <paramref name="error"/> set (empty when help was asked for).</summary>
@@ -62,6 +67,15 @@ internal sealed record AppHostOptions
             }
             options = options with { EdgePort = port };
         }
+        if (System.Environment.GetEnvironmentVariable("MC_REPLICAS") is { Length: > 0 } envReplicas)
+        {
+            if (!TryReplicas(envReplicas, out var replicas))
+            {
+                error = $"MC_REPLICAS={envReplicas} is not a number from 1 to {MaxReplicas}.";
+                return null;
+            }
+            options = options with { Replicas = replicas };
+        }
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -81,13 +95,30 @@ internal sealed record AppHostOptions
                 case "--port":
                     error = "--port needs a port number (1-65535).";
                     return null;
+                case "--replicas" when i + 1 < args.Length && TryReplicas(args[i + 1], out var replicas):
+                    options = options with { Replicas = replicas };
+                    i++;
+                    break;
+                case "--replicas":
+                    error = $"--replicas needs a number from 1 to {MaxReplicas}.";
+                    return null;
                 default:
                     error = $"Unknown option '{args[i]}'.";
                     return null;
             }
         }
+        if (options.Replicas > 1 && !options.Postgres)
+        {
+            // A SQLite file belongs to one process: two instances of a service need a database server.
+            error = "--replicas 2 or more needs --postgres (SQLite serves one process per database file).";
+            return null;
+        }
         return options;
     }
+
+    private const int MaxReplicas = 4;
+
+    private static bool TryReplicas(string text, out int replicas) => int.TryParse(text, out replicas) && replicas is >= 1 and <= MaxReplicas;
 
     private static bool IsOn(string name) =>
         System.Environment.GetEnvironmentVariable(name) is "1" or "true" or "True" or "TRUE" or "yes";

@@ -11,6 +11,12 @@ namespace MissionControl.AppHost;
 /// <param name="Database">SQLite file name (&lt;state&gt;/data/&lt;Database&gt;.db) or PostgreSQL database name.</param>
 internal sealed record ProjectDefinition(string Name, string AssemblyName, int DefaultPort, string? ConnectionName, string? Database);
 
+/// <summary>One running copy of a project: "tasks", or with --replicas "tasks-1", "tasks-2" (Index 0, 1).</summary>
+internal sealed record ProjectInstance(ProjectDefinition Project, int Index, string Name)
+{
+    public bool IsEdge => Project == LaunchConfiguration.Edge;
+}
+
 /// <summary>
 /// Builds every process's environment with Aspire's conventions (ConnectionStrings__*, services__*,
 /// OTEL_*), so a service cannot tell whether this AppHost, Aspire or Kubernetes started it.
@@ -34,12 +40,13 @@ internal sealed class LaunchConfiguration
     private readonly string _configuration;
     private readonly string _environment;
 
-    private LaunchConfiguration(AppHostPaths paths, string configuration, string environment, int edgePort, string adminToken, string adminTokenSource)
+    private LaunchConfiguration(AppHostPaths paths, AppHostOptions options, string adminToken, string adminTokenSource)
     {
         _paths = paths;
-        _environment = environment;
-        _configuration = configuration.ToLowerInvariant();
-        _ports[Edge.Name] = edgePort;
+        _environment = options.Environment;
+        _configuration = options.Configuration.ToLowerInvariant();
+        EdgePort = options.EdgePort;
+        Replicas = options.Replicas;
         AdminToken = adminToken;
         AdminTokenSource = adminTokenSource;
 
@@ -47,6 +54,9 @@ internal sealed class LaunchConfiguration
         (SigningKey, VerificationKey) = MissionControl.InternalAuth.InternalKeys.Generate();
     }
 
+    /// <summary>The public port; with replicas every edge listens on it (SO_REUSEPORT) and on a probe port of its own.</summary>
+    public int EdgePort { get; }
+    public int Replicas { get; }
     public string SigningKey { get; }
     public string VerificationKey { get; }
     public string AdminToken { get; }
@@ -63,22 +73,28 @@ internal sealed class LaunchConfiguration
     public static LaunchConfiguration Create(AppHostPaths paths, AppHostOptions options)
     {
         var (token, source) = LoadOrCreateAdminToken(paths);
-        var configuration = new LaunchConfiguration(paths, options.Configuration, options.Environment, options.EdgePort, token, source);
-        foreach (var service in Services)
+        var configuration = new LaunchConfiguration(paths, options, token, source);
+        foreach (var project in Services.Append(Edge))
         {
-            // Fixed ports give stable URLs; when one is taken, any free port will do (they are discovered).
-            configuration._ports[service.Name] = FreePort.PreferOrNext(service.DefaultPort);
+            foreach (var instance in configuration.InstancesOf(project))
+            {
+                // Fixed ports give stable URLs; when one is taken, any free port will do (they are discovered).
+                // A lone edge is probed on its public port; replicated edges each on one of their own.
+                configuration._ports[instance.Name] = instance.IsEdge
+                    ? options.Replicas == 1 ? options.EdgePort : FreePort.PreferOrNext(5190 + instance.Index)
+                    : FreePort.PreferOrNext(project.DefaultPort + 10 * instance.Index);
+            }
         }
         return configuration;
     }
 
-    public int PortOf(ProjectDefinition project) => _ports[project.Name];
+    public IReadOnlyList<ProjectInstance> InstancesOf(ProjectDefinition project) =>
+        Enumerable.Range(0, Replicas).Select(i => new ProjectInstance(project, i, Replicas == 1 ? project.Name : $"{project.Name}-{i + 1}")).ToList();
 
-    /// <summary>The address the AppHost probes (the edge also listens on [::1]).</summary>
-    public string ProbeUrl(ProjectDefinition project) => $"http://127.0.0.1:{PortOf(project)}";
+    /// <summary>The address the AppHost probes (a lone edge also listens on [::1]).</summary>
+    public string ProbeUrl(ProjectInstance instance) => $"http://127.0.0.1:{_ports[instance.Name]}";
 
-    public string PublicUrl(ProjectDefinition project) =>
-        project == Edge ? $"http://localhost:{PortOf(project)}" : ProbeUrl(project);
+    public string PublicEdgeUrl => $"http://localhost:{EdgePort}";
 
     public string DllPath(ProjectDefinition project) =>
         Path.Combine(_paths.Repo, "artifacts", "bin", project.AssemblyName, _configuration, project.AssemblyName + ".dll");
@@ -89,14 +105,19 @@ internal sealed class LaunchConfiguration
     /// Webhooks__RetrySchedule; the edge's RateLimiting__PerMinute, RateLimiting__AuthFailuresPerMinute,
     /// MC_TRUSTED_PROXIES, MC_ALLOWED_HOSTS, Edge__MaxRequestBodyBytes) reach every service.
     /// </summary>
-    public Dictionary<string, string?> EnvironmentFor(ProjectDefinition project)
+    public Dictionary<string, string?> EnvironmentFor(ProjectInstance instance)
     {
-        var isEdge = project == Edge;
+        var project = instance.Project;
+        var isEdge = instance.IsEdge;
         var aspnetEnvironment = Get("ASPNETCORE_ENVIRONMENT") ?? Get("DOTNET_ENVIRONMENT") ?? _environment;
         var env = new Dictionary<string, string?>
         {
             // Kestrel binds "localhost" to both 127.0.0.1 and [::1], and to nothing else.
-            ["ASPNETCORE_URLS"] = isEdge ? $"http://localhost:{PortOf(project)}" : ProbeUrl(project),
+            ["ASPNETCORE_URLS"] = !isEdge ? ProbeUrl(instance)
+                : Replicas == 1 ? PublicEdgeUrl
+                : $"{PublicEdgeUrl};{ProbeUrl(instance)}",
+            // Replicated edges share the public port: the kernel spreads new connections among them.
+            ["Edge__ReusePort"] = isEdge && Replicas > 1 ? "true" : null,
             ["ASPNETCORE_ENVIRONMENT"] = aspnetEnvironment,
             ["DOTNET_ENVIRONMENT"] = Get("DOTNET_ENVIRONMENT") ?? aspnetEnvironment,
             ["OTEL_SERVICE_NAME"] = project.Name,
@@ -110,13 +131,16 @@ internal sealed class LaunchConfiguration
         };
         foreach (var service in Services)
         {
-            env[$"services__{service.Name}__http__0"] = ProbeUrl(service);
+            foreach (var other in InstancesOf(service))
+            {
+                env[$"services__{service.Name}__http__{other.Index}"] = ProbeUrl(other);
+            }
         }
         if (!isEdge)
         {
             env["ASPNETCORE_FORWARDEDHEADERS_ENABLED"] = "true";
             // Where agents reach Mission Control (written into their workspace files).
-            env["MissionControl__PublicUrl"] = Get("MissionControl__PublicUrl") ?? $"http://localhost:{PortOf(Edge)}";
+            env["MissionControl__PublicUrl"] = Get("MissionControl__PublicUrl") ?? PublicEdgeUrl;
         }
         if (project.ConnectionName is not null)
         {

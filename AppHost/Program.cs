@@ -101,8 +101,8 @@ try
         openClaw = await StartOpenClawAsync(ct);
     }
     // The services find each other through fixed addresses (services__*), so they can start side by side.
-    await Task.WhenAll(LaunchConfiguration.Services.Select(project => StartProjectAsync(project, config, ct)));
-    await StartProjectAsync(LaunchConfiguration.Edge, config, ct);
+    await Task.WhenAll(LaunchConfiguration.Services.SelectMany(config.InstancesOf).Select(instance => StartInstanceAsync(instance, config, ct)));
+    await Task.WhenAll(config.InstancesOf(LaunchConfiguration.Edge).Select(instance => StartInstanceAsync(instance, config, ct)));
     var elapsed = clock.Elapsed;
 
     lock (tableLock)
@@ -306,20 +306,21 @@ LocalServerOptions ServerOptions(string name) => new(Path.Combine(paths.Servers,
     Log = Say,
 };
 
-async Task StartProjectAsync(ProjectDefinition project, LaunchConfiguration config, CancellationToken ct)
+async Task StartInstanceAsync(ProjectInstance instance, LaunchConfiguration config, CancellationToken ct)
 {
-    var url = config.PublicUrl(project);
-    Say($"{project.Name}: starting on {url}…");
-    var resource = new Resource(project.Name, project == LaunchConfiguration.Edge ? "edge" : "service")
+    var project = instance.Project;
+    var url = instance.IsEdge && config.Replicas == 1 ? config.PublicEdgeUrl : config.ProbeUrl(instance);
+    Say($"{instance.Name}: starting on {url}{(instance.IsEdge && config.Replicas > 1 ? $" and {config.PublicEdgeUrl}" : "")}…");
+    var resource = new Resource(instance.Name, instance.IsEdge ? "edge" : "service")
     {
-        Address = url, LogPath = paths.LogFor(project.Name),
+        Address = url, LogPath = paths.LogFor(instance.Name),
     };
     var first = true;
     await SuperviseAsync(resource, async ct =>
     {
-        var process = LocalProcess.Start(new LocalProcessStartInfo(project.Name, "dotnet", [config.DllPath(project)], resource.LogPath)
+        var process = LocalProcess.Start(new LocalProcessStartInfo(instance.Name, "dotnet", [config.DllPath(project)], resource.LogPath)
         {
-            Environment = config.EnvironmentFor(project),
+            Environment = config.EnvironmentFor(instance),
             WorkingDirectory = Path.GetDirectoryName(config.DllPath(project)),
             AppendLog = !first, // a restart keeps the log of the process that died
         });
@@ -327,7 +328,7 @@ async Task StartProjectAsync(ProjectDefinition project, LaunchConfiguration conf
         runRecord.Add(resource.Name, process.Pid);
         try
         {
-            await resource.WaitHealthyAsync(http, config.ProbeUrl(project), process.Exited, TimeSpan.FromSeconds(60), ct);
+            await resource.WaitHealthyAsync(http, config.ProbeUrl(instance), process.Exited, TimeSpan.FromSeconds(60), ct);
         }
         catch
         {
@@ -336,10 +337,10 @@ async Task StartProjectAsync(ProjectDefinition project, LaunchConfiguration conf
         }
         // SIGTERM (ASP.NET Core shuts down gracefully on it), 10 s grace, then kill the process tree.
         return SupervisedStart.Of(process);
-    }, async ct => await Resource.ProbeAsync(http, config.ProbeUrl(project) + "/alive", ct) is null, ct);
+    }, async ct => await Resource.ProbeAsync(http, config.ProbeUrl(instance) + "/alive", ct) is null, ct);
     // Watched with /alive only: /health also reports the broker and the database, and a service must
     // not be restarted because the broker is down (its outbox holds writes until the broker is back).
-    Say($"{project.Name}: healthy (pid {resource.Pid})");
+    Say($"{instance.Name}: healthy (pid {resource.Pid})");
 }
 
 // Starts the resource once (a failure stops the AppHost with its log), then it is supervised.
@@ -386,7 +387,7 @@ void WriteState()
     {
         updated = DateTimeOffset.UtcNow,
         apphost_pid = Environment.ProcessId,
-        edge = launched is null ? null : launched.PublicUrl(LaunchConfiguration.Edge),
+        edge = launched is null ? null : launched.PublicEdgeUrl,
         resources = resources.Select(r => new
         {
             name = r.Name, kind = r.Kind, state = r.State, pid = r.Pid, address = r.Address,
@@ -434,9 +435,10 @@ void PrintTable()
 void PrintSummary(LaunchConfiguration config, OpenClawServer? gateway)
 {
     PrintTable();
-    var edge = config.PublicUrl(LaunchConfiguration.Edge);
+    var edge = config.PublicEdgeUrl;
     Console.WriteLine();
-    Console.WriteLine($"Mission Control is up at {edge}   (data: {(config.Postgres is null ? paths.Show(paths.Data) + " (SQLite)" : "PostgreSQL")})");
+    Console.WriteLine($"Mission Control is up at {edge}   (data: {(config.Postgres is null ? paths.Show(paths.Data) + " (SQLite)" : "PostgreSQL")}" +
+        $"{(config.Replicas > 1 ? $"; {config.Replicas} instances of every service and of the edge" : "")})");
     Console.WriteLine($"Admin token ({config.AdminTokenSource}): {config.AdminToken}");
     Console.WriteLine($"Edge protection: {config.EdgeProtectionSummary()}");
     Console.WriteLine("Try:");

@@ -50,7 +50,20 @@ public static class ServiceDatabase
             var dir = Path.GetDirectoryName(Path.GetFullPath(db.Database.GetDbConnection().DataSource));
             if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         }
-        await db.Database.MigrateAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await db.Database.MigrateAsync();
+                break;
+            }
+            // Instances of one service starting side by side (--replicas) race to create the database
+            // or the migrations table; the loser finds it made and migrates under EF's migration lock.
+            catch (Npgsql.PostgresException e) when (attempt < 3 && e.SqlState is "42P04" or "42P07" or "23505")
+            {
+                await Task.Delay(500 * attempt);
+            }
+        }
         if (db.Database.IsSqlite())
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
     }

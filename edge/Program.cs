@@ -9,6 +9,7 @@ using MissionControl.Messaging;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.UseSharedListenPort();
 
 var signingKey = builder.Configuration[InternalAuthExtensions.SigningKeyConfig];
 if (string.IsNullOrWhiteSpace(signingKey))
@@ -57,7 +58,13 @@ app.UseMiddleware<EdgeAuthenticationMiddleware>();
 app.MapDefaultEndpoints();
 app.MapStreamEndpoints();
 app.MapApiDocument();
-app.MapReverseProxy();
+app.MapReverseProxy(proxy =>
+{
+    proxy.Use(InstanceFailover.RetryRefusedConnectionAsync);
+    proxy.UseSessionAffinity();
+    proxy.UseLoadBalancing();
+    proxy.UsePassiveHealthChecks();
+});
 app.Run();
 
 public partial class Program;

@@ -7,7 +7,8 @@ namespace MissionControl.Edge.Proxy;
 
 /// <summary>
 /// Which service answers which public path. Destinations come from service discovery configuration
-/// (services__&lt;name&gt;__http__0, Aspire's convention). /internal/* is never routed.
+/// (services__&lt;name&gt;__http__0..n, Aspire's convention; several are balanced, see InstanceFailover).
+/// /internal/* is never routed.
 /// </summary>
 public static class ServiceRoutes
 {
@@ -108,14 +109,19 @@ public static class ServiceRoutes
             Match = new RouteMatch { Path = r.Path },
         }).ToList();
 
-        var clusters = Services.Select(service => new ClusterConfig
+        var clusters = Services.Select(service =>
         {
-            ClusterId = service,
-            HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { Version = new Version(1, 1), VersionPolicy = HttpVersionPolicy.RequestVersionExact },
-            Destinations = configuration.GetSection($"services:{service}:http").GetChildren()
+            var destinations = configuration.GetSection($"services:{service}:http").GetChildren()
                 .Select((d, i) => (Key: $"{service}-{i}", Address: d.Value))
                 .Where(d => !string.IsNullOrWhiteSpace(d.Address))
-                .ToDictionary(d => d.Key, d => new DestinationConfig { Address = d.Address! }),
+                .ToDictionary(d => d.Key, d => new DestinationConfig { Address = d.Address! });
+            return new ClusterConfig
+            {
+                ClusterId = service,
+                HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { Version = new Version(1, 1), VersionPolicy = HttpVersionPolicy.RequestVersionExact },
+                Destinations = destinations,
+                HealthCheck = InstanceFailover.HealthChecksFor(destinations.Count),
+            };
         }).ToList();
 
         return services.AddReverseProxy().LoadFromMemory(routes, clusters).AddTransforms(t =>

@@ -11,14 +11,24 @@ public sealed class EventLogConsumer<T>(EventLogWriter writer) : IConsumer<T> wh
 
 public static class EventLogRegistration
 {
-    public const string Queue = "metrics-event-log";
+    /// <summary>
+    /// A single-active-consumer queue ("-ordered": a broker that still has the older plain queue
+    /// would refuse to redeclare it with the new argument).
+    /// </summary>
+    public const string Queue = "metrics-event-log-ordered";
 
     /// <summary>
     /// One queue bound to every event type in the contracts. Many messages are consumed at once so the
-    /// writer can commit them together; it restores the broker's order before numbering them.
+    /// writer can commit them together; it restores the broker's order before numbering them. With
+    /// several metrics instances only one consumes at a time (RabbitMQ's single active consumer; the
+    /// next takes over when it goes), so the log keeps each publisher's order whatever the instance count.
     /// </summary>
     public static void AddEventLogConsumers(this IBusRegistrationConfigurator bus)
     {
+        bus.AddConfigureEndpointsCallback((_, name, endpoint) =>
+        {
+            if (name == Queue && endpoint is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.SingleActiveConsumer = true;
+        });
         var eventTypes = typeof(IIntegrationEvent).Assembly.GetTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IIntegrationEvent).IsAssignableFrom(t));
         foreach (var type in eventTypes)

@@ -38,6 +38,7 @@ public sealed record WebhookOptions
         {
             Timeout = section["Timeout"] is { Length: > 0 } t ? RetryScheduleParser.ParseOne(t) : options.Timeout,
             PollInterval = section["PollInterval"] is { Length: > 0 } p ? RetryScheduleParser.ParseOne(p) : options.PollInterval,
+            LeaseDuration = section["LeaseDuration"] is { Length: > 0 } l ? RetryScheduleParser.ParseOne(l) : options.LeaseDuration,
             KeepDeliveries = int.TryParse(section["KeepDeliveries"], out var keep) && keep > 0 ? keep : options.KeepDeliveries,
         };
     }
