@@ -153,7 +153,11 @@ internal sealed class AppHostRun : IAsyncDisposable
     public string AdminToken { get; }
     public TimeSpan SinceKill => _sinceKill.Elapsed;
 
-    public static async Task<AppHostRun> StartAsync(ITestOutputHelper output)
+    /// <param name="args">More AppHost flags (--postgres, --replicas 2, …).</param>
+    /// <param name="environment">More (or overriding) environment entries for the AppHost and so every process it starts.</param>
+    /// <param name="resources">How many rows state.json must show running: rabbitmq, 5 services and the edge by default.</param>
+    public static async Task<AppHostRun> StartAsync(ITestOutputHelper output, string[]? args = null,
+        IReadOnlyDictionary<string, string?>? environment = null, int resources = 7, TimeSpan? startup = null)
     {
         // Tests run from artifacts/bin/<test project>/<configuration>/; the AppHost and services sit beside it.
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Name;
@@ -164,20 +168,23 @@ internal sealed class AppHostRun : IAsyncDisposable
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(stateDir, (UnixFileMode)0b111_101_101);
         var port = FreePort.Next();
         var token = "mc_admin_" + Guid.NewGuid().ToString("N");
-        string[] args = configuration == "debug" ? ["--no-build", "--debug", "--port", $"{port}"] : ["--no-build", "--port", $"{port}"];
-        var process = LocalProcess.Start(new LocalProcessStartInfo("apphost", "dotnet", [dll, .. args], Path.Combine(Path.GetTempPath(), $"{Path.GetFileName(stateDir)}.log"))
+        string[] flags = configuration == "debug" ? ["--no-build", "--debug", "--port", $"{port}"] : ["--no-build", "--port", $"{port}"];
+        var env = new Dictionary<string, string?>
+        {
+            ["MC_STATE_DIR"] = stateDir,
+            ["MC_ADMIN_TOKEN"] = token,
+            ["MC_EDGE_PORT"] = null,
+            ["ConnectionStrings__messaging"] = null, // its own broker, which this test kills
+            // The test polls the edge while things come back: more than the default 100 requests/min.
+            ["RateLimiting__PerMinute"] = "0",
+            ["RateLimiting__AuthFailuresPerMinute"] = "0",
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>()) env[key] = value;
+        var process = LocalProcess.Start(new LocalProcessStartInfo(
+            "apphost", "dotnet", [dll, .. flags, .. args ?? []], Path.Combine(Path.GetTempPath(), $"{Path.GetFileName(stateDir)}.log"))
         {
             WorkingDirectory = repo,
-            Environment = new Dictionary<string, string?>
-            {
-                ["MC_STATE_DIR"] = stateDir,
-                ["MC_ADMIN_TOKEN"] = token,
-                ["MC_EDGE_PORT"] = null,
-                ["ConnectionStrings__messaging"] = null, // its own broker, which this test kills
-                // The test polls the edge while things come back: more than the default 100 requests/min.
-                ["RateLimiting__PerMinute"] = "0",
-                ["RateLimiting__AuthFailuresPerMinute"] = "0",
-            },
+            Environment = env,
         });
         var run = new AppHostRun(output, process, stateDir, port, token);
         var clock = Stopwatch.StartNew();
@@ -188,10 +195,10 @@ internal sealed class AppHostRun : IAsyncDisposable
             {
                 if (process.HasExited) throw new InvalidOperationException($"the AppHost exited with code {await process.Exited}");
                 var state = run.State();
-                return state is not null && state.Value.GetProperty("resources").GetArrayLength() == 7 // rabbitmq, 5 services, edge
+                return state is not null && state.Value.GetProperty("resources").GetArrayLength() == resources
                     && state.Value.GetProperty("resources").EnumerateArray().All(r => r.GetProperty("state").GetString() == "running")
                     && (await http.GetAsync($"{run.Edge}/health")).StatusCode == HttpStatusCode.OK;
-            }, TimeSpan.FromSeconds(120), "the AppHost: every resource running and the edge healthy");
+            }, startup ?? TimeSpan.FromSeconds(120), $"the AppHost: {resources} resources running and the edge healthy");
         }
         catch
         {
@@ -226,11 +233,13 @@ internal sealed class AppHostRun : IAsyncDisposable
     /// <summary>
     /// SIGKILL to <paramref name="pid"/>, then (optionally) <paramref name="afterKill"/> at once, then waits
     /// until state.json shows <paramref name="name"/> running again with a new pid; the time that took.
+    /// Several may run at once (for different resources); <see cref="SinceKill"/> is then since the latest.
     /// </summary>
     public async Task<TimeSpan> KillAndWaitAsync(string name, int pid, Func<Task>? afterKill = null)
     {
         var before = Resource(name);
         Remember();
+        var clock = Stopwatch.StartNew();
         _sinceKill.Restart();
         Assert.True(ProcessTree.Signal(pid, ProcessTree.SIGKILL), $"kill -9 {pid} ({name})");
         await UntilAsync(() => Task.FromResult(!ProcessTree.IsAlive(pid)), TimeSpan.FromSeconds(10), $"{name} pid {pid} gone");
@@ -241,7 +250,7 @@ internal sealed class AppHostRun : IAsyncDisposable
             return Task.FromResult(now.State == "running" && now.Restarts > before.Restarts && now.Pid != before.Pid && now.Pid > 0);
         }, TimeSpan.FromSeconds(90), $"{name} running again after kill -9");
         Remember();
-        return _sinceKill.Elapsed;
+        return clock.Elapsed;
     }
 
     /// <summary>SIGTERM, then waits for the AppHost to stop its children; returns what it left running (then killed).</summary>
@@ -285,12 +294,15 @@ internal sealed class AppHostRun : IAsyncDisposable
         var record = Path.Combine(StateDir, "apphost.pids");
         string[] lines;
         try { lines = File.Exists(record) ? File.ReadAllLines(record) : []; } catch (IOException) { return; }
-        foreach (var line in lines)
+        lock (_seen) // kills may run at once (ReplicasUnderLoadTests)
         {
-            if (line.Split(' ') is not [var name, var text, _] || name == "apphost" || !int.TryParse(text, out var pid)) continue;
-            foreach (var p in ProcessTree.Descendants(pid).Prepend(pid))
+            foreach (var line in lines)
             {
-                if (ProcessTree.StartTime(p) is { } start) _seen.Add((p, start));
+                if (line.Split(' ') is not [var name, var text, _] || name == "apphost" || !int.TryParse(text, out var pid)) continue;
+                foreach (var p in ProcessTree.Descendants(pid).Prepend(pid))
+                {
+                    if (ProcessTree.StartTime(p) is { } start) _seen.Add((p, start));
+                }
             }
         }
     }

@@ -4,10 +4,6 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace MissionControl.EndToEnd.Tests;
 
@@ -61,7 +57,8 @@ public sealed class CustomAgentsThroughEdgeTests(BrokerFixture broker) : IAsyncL
 
         // Pushed: the dispatch reaches the callback signed with the secret shown at creation.
         var received = new ConcurrentQueue<(string Body, string Timestamp, string Signature)>();
-        await using var receiver = await ReceiverAsync(received);
+        await using var receiver = await LoopbackReceiver.StartAsync((request, body) =>
+            received.Enqueue((body, request.Headers["X-MC-Timestamp"].ToString(), request.Headers["X-MC-Signature"].ToString())));
         var hooked = await CreateAgentAsync(user, new { name = "Hooked", callbackUrl = receiver.Urls.Single().TrimEnd('/') + "/hook" });
         var hookedId = hooked.GetProperty("id").GetGuid();
         var second = await EdgeSystem.CreateAsync(user, "/api/tasks", new { title = "Run the linters", description = "All of them." });
@@ -103,22 +100,5 @@ public sealed class CustomAgentsThroughEdgeTests(BrokerFixture broker) : IAsyncL
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode}: {text}");
         return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
-    /// <summary>The hooked agent's endpoint, on 127.0.0.1.</summary>
-    private static async Task<WebApplication> ReceiverAsync(ConcurrentQueue<(string, string, string)> received)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.Run(async http =>
-        {
-            using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
-            received.Enqueue((await reader.ReadToEndAsync(), http.Request.Headers["X-MC-Timestamp"].ToString(), http.Request.Headers["X-MC-Signature"].ToString()));
-            http.Response.StatusCode = StatusCodes.Status204NoContent;
-        });
-        await app.StartAsync();
-        return app;
     }
 }

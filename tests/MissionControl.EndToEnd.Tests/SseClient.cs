@@ -54,9 +54,11 @@ public sealed class SseClient : IAsyncDisposable
         finally { _frames.Writer.TryComplete(); }
     }
 
-    public async Task<SseFrame> NextAsync(TimeSpan? timeout = null)
+    /// <summary>The next frame; ChannelClosedException once the stream ended, OperationCanceledException after the timeout.</summary>
+    public async Task<SseFrame> NextAsync(TimeSpan? timeout = null, CancellationToken ct = default)
     {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(10));
         return await _frames.Reader.ReadAsync(cts.Token);
     }
 
@@ -77,5 +79,86 @@ public sealed class SseClient : IAsyncDisposable
         await _stop.CancelAsync();
         _response.Dispose();
         await _reader;
+    }
+}
+
+/// <summary>
+/// An SSE client that outlives its connections, as a browser's EventSource does: when the stream ends, fails
+/// or stays silent, it connects again (a new connection, so maybe to another edge) with Last-Event-ID set to
+/// the last id it saw. Every frame it got, over all connections, is in <see cref="Frames"/>.
+/// </summary>
+public sealed class ResumingSseClient : IAsyncDisposable
+{
+    /// <summary>
+    /// Silent this long, the connection is taken for dead and replaced (SseClient skips the edge's 15 s pings,
+    /// so a quiet stream is resumed too: harmless, nothing is missed or repeated).
+    /// </summary>
+    private static readonly TimeSpan Silence = TimeSpan.FromSeconds(40);
+    private readonly List<SseFrame> _frames = [];
+    private readonly List<string> _drops = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _baseUrl, _bearer, _path;
+    private Task _loop = Task.CompletedTask;
+    private int _connections;
+
+    private ResumingSseClient(string baseUrl, string bearer, string path) => (_baseUrl, _bearer, _path) = (baseUrl, bearer, path);
+
+    /// <summary>Starts reading; <see cref="Connected"/> completes once the first connection answered.</summary>
+    public static ResumingSseClient Start(string baseUrl, string bearer, string path)
+    {
+        var client = new ResumingSseClient(baseUrl, bearer, path);
+        client._loop = Task.Run(client.RunAsync);
+        return client;
+    }
+
+    public Task Connected => _connected.Task;
+    public int Connections => Volatile.Read(ref _connections);
+
+    public IReadOnlyList<SseFrame> Frames
+    {
+        get { lock (_frames) return [.. _frames]; }
+    }
+
+    /// <summary>Why each connection ended or failed, with the time.</summary>
+    public IReadOnlyList<string> Drops
+    {
+        get { lock (_drops) return [.. _drops]; }
+    }
+
+    private async Task RunAsync()
+    {
+        string? lastId = null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!_stop.IsCancellationRequested)
+        {
+            // Its own connection each time: a pooled one could be to the edge that just died.
+            using var http = new HttpClient { BaseAddress = new Uri(_baseUrl), Timeout = TimeSpan.FromSeconds(15) };
+            http.DefaultRequestHeaders.Authorization = new("Bearer", _bearer);
+            try
+            {
+                await using var stream = await SseClient.OpenAsync(http, _path, lastId).WaitAsync(_stop.Token);
+                Interlocked.Increment(ref _connections);
+                _connected.TrySetResult();
+                while (true)
+                {
+                    var frame = await stream.NextAsync(Silence, _stop.Token);
+                    lock (_frames) _frames.Add(frame);
+                    if (frame.Id is not null) lastId = frame.Id;
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested) { return; }
+            catch (Exception e)
+            {
+                lock (_drops) _drops.Add($"{clock.Elapsed.TotalSeconds:0.0} s: {e.GetType().Name} {e.Message} (resuming after id {lastId ?? "none"})");
+                try { await Task.Delay(250, _stop.Token); } catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
     }
 }
