@@ -50,22 +50,25 @@ public static class ServiceDatabase
             var dir = Path.GetDirectoryName(Path.GetFullPath(db.Database.GetDbConnection().DataSource));
             if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         }
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await db.Database.MigrateAsync();
-                break;
-            }
-            // Instances of one service starting side by side (--replicas) race to create the database
-            // or the migrations table; the loser finds it made and migrates under EF's migration lock.
-            catch (Npgsql.PostgresException e) when (attempt < 3 && e.SqlState is "42P04" or "42P07" or "23505")
-            {
-                await Task.Delay(500 * attempt);
-            }
-        }
+        // Instances of one service starting side by side (--replicas) would race to create the
+        // database and apply the same migrations: they take turns under an advisory lock, held on the
+        // server's maintenance database (theirs may not exist yet) and released with the connection.
+        await using (var turn = db.Database.IsNpgsql() ? await MigrationTurnAsync(db.Database.GetConnectionString()!) : null)
+            await db.Database.MigrateAsync();
         if (db.Database.IsSqlite())
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+    }
+
+    private static async Task<Npgsql.NpgsqlConnection> MigrationTurnAsync(string connectionString)
+    {
+        var target = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        var maintenance = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
+        var connection = new Npgsql.NpgsqlConnection(maintenance.ConnectionString);
+        await connection.OpenAsync();
+        await using var take = new Npgsql.NpgsqlCommand("SELECT pg_advisory_lock(hashtext(@name))", connection);
+        take.Parameters.AddWithValue("name", $"mission-control-migrate:{target.Database}");
+        await take.ExecuteNonQueryAsync();
+        return connection;
     }
 
     /// <summary>All DateTime values are UTC: SQLite hands them back unspecified, Npgsql insists on UTC.</summary>

@@ -107,10 +107,10 @@ public static class InternalHttpClientExtensions
     /// </summary>
     public static IHttpClientBuilder WithQuickRetries(this IHttpClientBuilder client)
     {
-#pragma warning disable EXTEXP0001 // experimental, but the documented way to replace the default handler
-        client.RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
-        client.AddStandardResilienceHandler(o =>
+        // The default standard handler, configured by its options name ("<client>-standard") rather than
+        // replaced: a handler added here would sit inside service discovery, and its retries would all
+        // go to the instance discovery picked first (a dead one, when one of several has stopped).
+        client.Services.Configure<Microsoft.Extensions.Http.Resilience.HttpStandardResilienceOptions>($"{client.Name}-standard", o =>
         {
             o.Retry.MaxRetryAttempts = 2;
             o.Retry.Delay = TimeSpan.FromMilliseconds(50);

@@ -35,12 +35,15 @@ public static class InstanceFailover
     public static async Task RetryRefusedConnectionAsync(HttpContext http, Func<Task> next)
     {
         await next();
+        if (http.GetForwarderErrorFeature() is not { } failure) return;
         var proxy = http.GetReverseProxyFeature();
-        if (http.GetForwarderErrorFeature() is not { Error: ForwarderError.Request, Exception: var error } || !IsRefused(error)
-            || http.Response.HasStarted || proxy.ProxiedDestination is not { } failed)
-            return;
+        var failed = proxy.ProxiedDestination;
         var others = proxy.AllDestinations.Where(d => d != failed).ToList();
-        if (others.Count == 0) return;
+        var retry = failure.Error == ForwarderError.Request && IsRefused(failure.Exception) && !http.Response.HasStarted && failed is not null && others.Count > 0;
+        http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(InstanceFailover)).LogWarning(
+            "Forwarding {Method} {Path} to {Destination} failed ({Error}: {Message}){Retry}", http.Request.Method, http.Request.Path,
+            failed?.Model.Config.Address, failure.Error, failure.Exception?.Message, retry ? "; sent to another instance" : "");
+        if (!retry) return;
         proxy.AvailableDestinations = others;
         http.Features.Set<IForwarderErrorFeature>(null);
         http.Response.StatusCode = StatusCodes.Status200OK;

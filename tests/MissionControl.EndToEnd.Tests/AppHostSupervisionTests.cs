@@ -272,6 +272,11 @@ internal sealed class AppHostRun : IAsyncDisposable
         return left.Select(p => $"{p.Pid} {ProcessTree.Name(p.Pid)}").ToList();
     }
 
+    /// <summary>Lines containing <paramref name="text"/> in the logs of the resources whose names start with <paramref name="prefix"/>.</summary>
+    public IEnumerable<string> LogLines(string prefix, string text) =>
+        Directory.EnumerateFiles(Path.Combine(StateDir, "logs"), $"{prefix}*.log").Order()
+            .SelectMany(log => File.ReadLines(log).Where(l => l.Contains(text)).Select(l => $"{Path.GetFileNameWithoutExtension(log)}: {l.Trim()}"));
+
     /// <summary>The last lines the AppHost printed.</summary>
     public string Tail(int lines) => $"--- AppHost output (last {lines} lines) ---\n{string.Join("\n", _process.TailLog(lines))}";
 

@@ -173,6 +173,9 @@ public sealed class ReplicasUnderLoadTests(ITestOutputHelper output)
             // d. Requests fail only while in flight on a killed process: at most one per writer per kill.
             Assert.True(failures.Count <= Writers * Killed.Length, $"{failures.Count} requests failed (at most {Writers * Killed.Length} could have been in flight on a killed process)");
             Assert.True(accepted.Any(a => a.At > loadEnd - TimeSpan.FromSeconds(3)), "writes accepted after every instance came back");
+            // Nothing is sent to an instance already gone: the edge and the services' clients retry a refused connection on another.
+            foreach (var line in host.LogLines("edge-", "Forwarding")) output.WriteLine($"  {line}");
+            Assert.DoesNotContain(failures, f => f.What.Contains("Connection refused"));
 
             Assert.Empty(await host.StopAsync());
         }

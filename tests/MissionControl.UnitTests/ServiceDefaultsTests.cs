@@ -1,4 +1,7 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using MissionControl.LocalServers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Metrics;
@@ -32,5 +35,28 @@ public sealed class ServiceDefaultsTests
 
         Assert.Null(app.Services.GetService<TracerProvider>());
         Assert.Null(app.Services.GetService<MeterProvider>());
+    }
+
+    [Fact]
+    public async Task A_quick_retry_goes_to_another_instance_when_the_first_refuses_the_connection()
+    {
+        var live = WebApplication.CreateSlimBuilder();
+        live.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var instance = live.Build();
+        instance.MapGet("/ping", () => "pong");
+        await instance.StartAsync();
+
+        var builder = WebApplication.CreateSlimBuilder();
+        // Two instances of orgs: the first has nothing listening (a stopped one), the second answers.
+        builder.Configuration["services:orgs:http:0"] = $"http://127.0.0.1:{FreePort.Next()}";
+        builder.Configuration["services:orgs:http:1"] = instance.Urls.Single();
+        builder.AddServiceDefaults();
+        builder.Services.AddHttpClient("orgs", c => c.BaseAddress = new Uri("http://orgs")).WithQuickRetries();
+        await using var app = builder.Build();
+        var client = app.Services.GetRequiredService<IHttpClientFactory>().CreateClient("orgs");
+
+        // Round robin starts half of these on the stopped instance: each must end on the live one.
+        for (var i = 0; i < 6; i++)
+            Assert.Equal("pong", await client.GetStringAsync("/ping"));
     }
 }
