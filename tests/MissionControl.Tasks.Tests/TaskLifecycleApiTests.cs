@@ -53,6 +53,25 @@ public abstract class TaskLifecycleApiTests(BrokerFixture broker) : TasksService
     }
 
     [Fact]
+    public async Task Concurrent_moves_in_opposite_directions_all_succeed_and_keep_the_counts()
+    {
+        var board = await BoardAsync();
+        var tasks = new List<Guid>();
+        for (var i = 0; i < 8; i++) tasks.Add(Id(await CreateTaskAsync(board, new { title = $"flip {i}" })));
+        // Half start in progress: each round then moves half one way and half the other, at once
+        // (the board's two count rows in opposite orders deadlocked on PostgreSQL).
+        foreach (var task in tasks.Take(4)) await ReadAsync(await PatchAsync(Owner, board, task, new { status = "in_progress" }));
+        for (var round = 0; round < 6; round++)
+        {
+            var responses = await Task.WhenAll(tasks.Select((task, i) =>
+                PatchAsync(Owner, board, task, new { status = (i < 4) == (round % 2 == 0) ? "inbox" : "in_progress" })));
+            Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        }
+        Assert.Equal(4, await TotalAsync(board, "inbox"));
+        Assert.Equal(4, await TotalAsync(board, "in_progress"));
+    }
+
+    [Fact]
     public async Task Dependencies_block_reject_cycles_and_cascade_when_a_dependency_completes_or_reopens()
     {
         var board = await BoardAsync();

@@ -51,7 +51,8 @@ public sealed class TaskWriter(IServiceScopeFactory scopes, DatabaseWriteGate ga
                 p.Write(db);
             }
             await db.SaveChangesAsync(CancellationToken.None);
-            foreach (var group in batch.GroupBy(p => (p.Task.BoardId, p.Task.Status)))
+            // Count rows in one order (as TaskCounts.MoveAsync does), so concurrent writers cannot deadlock on them.
+            foreach (var group in batch.GroupBy(p => (p.Task.BoardId, p.Task.Status)).OrderBy(g => g.Key.BoardId).ThenBy(g => g.Key.Status, StringComparer.Ordinal))
                 await TaskCounts.AddAsync(db, group.Key.BoardId, group.Key.Status, group.Count(), CancellationToken.None);
             await tx.CommitAsync(CancellationToken.None);
             foreach (var p in batch) p.Done.TrySetResult();

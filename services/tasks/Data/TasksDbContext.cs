@@ -195,8 +195,10 @@ public static class TaskCounts
     public static async Task MoveAsync(TasksDbContext db, Guid boardId, string from, string to, CancellationToken ct)
     {
         if (from == to) return;
-        await AddAsync(db, boardId, from, -1, ct);
-        await AddAsync(db, boardId, to, 1, ct);
+        // The two rows in one order whatever the direction: on PostgreSQL, inbox -> in_progress beside
+        // in_progress -> inbox taking them in opposite orders deadlocked under load (bench/).
+        foreach (var (status, delta) in new[] { (from, -1), (to, 1) }.OrderBy(c => c.Item1, StringComparer.Ordinal))
+            await AddAsync(db, boardId, status, delta, ct);
     }
 
     /// <summary>Migration step: counts for the tasks that exist already.</summary>
