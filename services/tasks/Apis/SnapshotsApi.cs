@@ -109,7 +109,11 @@ public static class SnapshotsApi
         bool includeDone, int perBoardLimit, CancellationToken ct)
     {
         var boardIds = boards.Select(b => b.Id).ToList();
-        var counts = (await db.TaskCounts.AsNoTracking().Where(c => boardIds.Contains(c.BoardId) && c.TaskCount > 0).ToListAsync(ct)).ToLookup(c => c.BoardId);
+        // A status's count is the sum of its shards (one shard alone may be negative).
+        var counts = (await db.TaskCounts.AsNoTracking().Where(c => boardIds.Contains(c.BoardId))
+                .GroupBy(c => new { c.BoardId, c.Status }).Select(g => new { g.Key.BoardId, g.Key.Status, Count = g.Sum(c => c.TaskCount) })
+                .ToListAsync(ct))
+            .Where(c => c.Count > 0).ToLookup(c => c.BoardId);
         var names = await db.Agents.AsNoTracking().Where(a => a.BoardId != null && boardIds.Contains(a.BoardId.Value)).ToDictionaryAsync(a => a.Id, a => a.Name, ct);
         var views = new List<object>(boards.Count);
         foreach (var board in boards)
@@ -122,7 +126,7 @@ public static class SnapshotsApi
             views.Add(new
             {
                 board = BoardRead.From(board),
-                task_counts = counts[board.Id].ToDictionary(c => c.Status, c => c.TaskCount),
+                task_counts = counts[board.Id].ToDictionary(c => c.Status, c => c.Count),
                 tasks = tasks.Select(t => new
                 {
                     id = t.Id, board_id = t.BoardId, board_name = board.Name, title = t.Title, status = t.Status, priority = t.Priority,

@@ -72,7 +72,7 @@ public abstract class TasksDbContext(DbContextOptions options) : DbContext(optio
         model.Entity<BoardTaskCount>(e =>
         {
             e.ToTable("board_task_counts");
-            e.HasKey(c => new { c.BoardId, c.Status });
+            e.HasKey(c => new { c.BoardId, c.Status, c.Shard });
             e.Property(c => c.Status).HasMaxLength(32);
         });
         model.Entity<Approval>(e =>
@@ -185,20 +185,29 @@ public abstract class TasksDbContext(DbContextOptions options) : DbContext(optio
 
 public static class TaskCounts
 {
-    /// <summary>Adds <paramref name="delta"/> to a board's count for a status; an atomic upsert, the same SQL on SQLite and PostgreSQL.</summary>
-    public static Task AddAsync(TasksDbContext db, Guid boardId, string status, int delta, CancellationToken ct) =>
-        db.Database.ExecuteSqlAsync(
-            $"INSERT INTO board_task_counts (board_id, status, task_count) VALUES ({boardId}, {status}, {delta}) ON CONFLICT (board_id, status) DO UPDATE SET task_count = board_task_counts.task_count + {delta}",
+    public const int Shards = 8;
+
+    /// <summary>
+    /// Adds <paramref name="delta"/> to a board's count for a status, on one of its shards (random unless
+    /// given); an atomic upsert, the same SQL on SQLite and PostgreSQL.
+    /// </summary>
+    public static Task AddAsync(TasksDbContext db, Guid boardId, string status, int delta, CancellationToken ct, int? shard = null)
+    {
+        var row = shard ?? Random.Shared.Next(Shards);
+        return db.Database.ExecuteSqlAsync(
+            $"INSERT INTO board_task_counts (board_id, status, shard, task_count) VALUES ({boardId}, {status}, {row}, {delta}) ON CONFLICT (board_id, status, shard) DO UPDATE SET task_count = board_task_counts.task_count + {delta}",
             ct);
+    }
 
     /// <summary>A task moved from one status to another.</summary>
     public static async Task MoveAsync(TasksDbContext db, Guid boardId, string from, string to, CancellationToken ct)
     {
         if (from == to) return;
-        // The two rows in one order whatever the direction: on PostgreSQL, inbox -> in_progress beside
-        // in_progress -> inbox taking them in opposite orders deadlocked under load (bench/).
+        // The two rows of one shard, in one order whatever the direction: on PostgreSQL, inbox -> in_progress
+        // beside in_progress -> inbox taking them in opposite orders deadlocked under load (bench/).
+        var shard = Random.Shared.Next(Shards);
         foreach (var (status, delta) in new[] { (from, -1), (to, 1) }.OrderBy(c => c.Item1, StringComparer.Ordinal))
-            await AddAsync(db, boardId, status, delta, ct);
+            await AddAsync(db, boardId, status, delta, ct, shard);
     }
 
     /// <summary>Migration step: counts for the tasks that exist already.</summary>

@@ -522,11 +522,15 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                         .HasColumnType("character varying(32)")
                         .HasColumnName("status");
 
+                    b.Property<int>("Shard")
+                        .HasColumnType("integer")
+                        .HasColumnName("shard");
+
                     b.Property<int>("TaskCount")
                         .HasColumnType("integer")
                         .HasColumnName("task_count");
 
-                    b.HasKey("BoardId", "Status")
+                    b.HasKey("BoardId", "Status", "Shard")
                         .HasName("pk_board_task_counts");
 
                     b.ToTable("board_task_counts", (string)null);

@@ -515,11 +515,15 @@ namespace MissionControl.Tasks.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("status");
 
+                    b.Property<int>("Shard")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("shard");
+
                     b.Property<int>("TaskCount")
                         .HasColumnType("INTEGER")
                         .HasColumnName("task_count");
 
-                    b.HasKey("BoardId", "Status")
+                    b.HasKey("BoardId", "Status", "Shard")
                         .HasName("pk_board_task_counts");
 
                     b.ToTable("board_task_counts", (string)null);
