@@ -145,8 +145,8 @@ public sealed class ReplicasUnderLoadTests(ITestOutputHelper output)
                 $"{listed.Count} tasks listed, {acceptedIds.Count} accepted, only {failures.Count} requests failed");
 
             // b. The SSE client: every accepted task's task.created once, over all its connections, and no frame twice.
-            await UntilAsync(() => acceptedIds.IsSubsetOf(CreatedFrames(sse).Keys), TimeSpan.FromSeconds(60),
-                "every accepted task's task.created on the SSE stream", () => Missing(acceptedIds, CreatedFrames(sse).Keys));
+            await UntilAsync(() => acceptedIds.IsSubsetOf(CreatedFrames(sse).Keys), TimeSpan.FromSeconds(30),
+                "every accepted task's task.created on the SSE stream", () => Missing(acceptedIds, CreatedFrames(sse).Keys), () => sse.Frames.Count);
             var frames = sse.Frames;
             var repeatedFrames = frames.GroupBy(f => f.Id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
             Assert.True(repeatedFrames.Count == 0, $"SSE frames received twice: ids {string.Join(", ", repeatedFrames.Take(20))}");
@@ -158,8 +158,8 @@ public sealed class ReplicasUnderLoadTests(ITestOutputHelper output)
 
             // c. The webhook: every accepted task's task.created, and no event twice (a dead instance's lease keeps the other off it).
             var deliveredTasks = () => deliveries.Where(d => d.Event == "task.created").Select(d => d.Task!.Value);
-            await UntilAsync(() => acceptedIds.IsSubsetOf(deliveredTasks()), TimeSpan.FromSeconds(90),
-                "every accepted task's task.created at the webhook", () => Missing(acceptedIds, deliveredTasks()));
+            await UntilAsync(() => acceptedIds.IsSubsetOf(deliveredTasks()), TimeSpan.FromSeconds(30),
+                "every accepted task's task.created at the webhook", () => Missing(acceptedIds, deliveredTasks()), () => deliveries.Count);
             await Task.Delay(TimeSpan.FromSeconds(2)); // a late repeat would come now
             var received = deliveries.ToList();
             var repeated = received.GroupBy(d => d.EventId).Where(g => g.Count() > 1).ToList();
@@ -186,13 +186,23 @@ public sealed class ReplicasUnderLoadTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Polls every 0.5 s (the checks parse every frame so far; the system is still catching up on two cores).</summary>
-    private static async Task UntilAsync(Func<bool> condition, TimeSpan within, string what, Func<string>? missing = null)
+    /// <summary>
+    /// Polls every 0.5 s (the checks parse every frame so far). Fails when <paramref name="condition"/> stays
+    /// false for <paramref name="stalled"/> with no progress: on a loaded machine a backlog may take long to
+    /// drain, and only a stall (or a lost event) is a failure.
+    /// </summary>
+    private static async Task UntilAsync(Func<bool> condition, TimeSpan stalled, string what, Func<string>? missing = null, Func<int>? progress = null)
     {
-        var deadline = DateTime.UtcNow + within;
+        var last = progress?.Invoke() ?? 0;
+        var deadline = DateTime.UtcNow + stalled;
         while (!condition())
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what}: not within {within.TotalSeconds:0} s{(missing is null ? "" : "; " + missing())}");
+            if (progress?.Invoke() is { } now && now != last)
+            {
+                last = now;
+                deadline = DateTime.UtcNow + stalled;
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what}: no progress for {stalled.TotalSeconds:0} s{(missing is null ? "" : "; " + missing())}");
             await Task.Delay(500);
         }
     }

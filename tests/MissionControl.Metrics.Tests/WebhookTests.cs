@@ -24,6 +24,7 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
         new("Webhooks:AllowedHosts", "127.0.0.1"),
         new("Webhooks:RetrySchedule", "200ms,400ms,600ms,800ms,1s"),
         new("Webhooks:PollInterval", "100ms"),
+        new("Webhooks:KeepDeliveries", "8"),
     ];
 
     protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<IWebhookHostResolver>(Resolver);
@@ -126,6 +127,22 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
         var resource = await GetAsync(webhook);
         Assert.Equal(0, resource.GetProperty("consecutive_failures").GetInt32());
         Assert.True(resource.GetProperty("enabled").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Only_the_newest_deliveries_are_kept_once_the_worker_is_done()
+    {
+        var (webhook, _) = await CreateAsync("/many", "task.*");
+        var board = Guid.NewGuid();
+        var at = DateTimeOffset.UtcNow;
+        var ids = Enumerable.Range(0, 12).Select(_ => Guid.NewGuid()).ToList();
+        for (var i = 0; i < ids.Count; i++) await Bus.PublishAsync(TaskCreatedEvent(board, Guid.NewGuid(), at.AddSeconds(i)), ids[i]);
+
+        await EventuallyAsync(() => Receiver.Accepted("/many").Count >= ids.Count, "twelve events accepted");
+        Assert.Equal(ids, Ids(Receiver.Accepted("/many")));
+        // KeepDeliveries is 8 here: the four oldest go (with their attempts) when the worker runs out of work.
+        await EventuallyAsync(async () => (await DeliveriesAsync(webhook)).Count == 8, "deliveries pruned to the newest 8");
+        Assert.Equal(ids[4..].AsEnumerable().Reverse(), (await DeliveriesAsync(webhook)).Select(d => d.GetProperty("event_id").GetGuid()));
     }
 
     [Fact]

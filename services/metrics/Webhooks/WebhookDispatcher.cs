@@ -25,8 +25,8 @@ public sealed class WebhookSecrets(IDataProtectionProvider provider)
 /// Delivers the event log to webhooks, in order per subscription: each subscription's head event is
 /// delivered (and retried on the schedule) before the next one is taken; after the last retry fails
 /// the circuit opens and the event is held. A subscription is worked on by one metrics instance at a
-/// time: the instance claims a lease on its row with a conditional UPDATE and renews it before every
-/// attempt. Woken when this instance logs an event, and every PollInterval (retries due, events other
+/// time: the instance claims a lease on its row with a conditional UPDATE and renews it once a third of
+/// it has passed (so at least two thirds are left at every attempt). Woken when this instance logs an event, and every PollInterval (retries due, events other
 /// instances logged).
 /// </summary>
 public sealed class WebhookDispatcher(
@@ -35,6 +35,8 @@ public sealed class WebhookDispatcher(
 {
     public const string CircuitOpen = "circuit_open";
     private const int ScanBatch = 200;
+    /// <summary>Old deliveries are pruned after this many completions (and when a worker stops), not after each.</summary>
+    private const int PruneEvery = 50;
     /// <summary>A worker keeps its lease and waits for a retry due sooner than this, instead of leaving it to the poll.</summary>
     private static readonly TimeSpan HoldForRetry = TimeSpan.FromSeconds(2);
 
@@ -125,14 +127,26 @@ public sealed class WebhookDispatcher(
         }
     }
 
+    /// <summary>What a worker carries between its steps.</summary>
+    private sealed class WorkerState(DateTimeOffset claimedAt)
+    {
+        public DateTimeOffset ClaimedAt { get; set; } = claimedAt;
+        public int Completed { get; set; }
+    }
+
     private async Task WorkAsync(Guid id, CancellationToken ct)
     {
+        var state = new WorkerState(clock.GetUtcNow()); // TickAsync has just claimed it
         try
         {
             while (!ct.IsCancellationRequested)
             {
-                if (!await ClaimAsync(id, ct)) return;
-                var wait = await StepAsync(id, ct);
+                if (clock.GetUtcNow() - state.ClaimedAt >= options.LeaseDuration / 3)
+                {
+                    if (!await ClaimAsync(id, ct)) return;
+                    state.ClaimedAt = clock.GetUtcNow();
+                }
+                var wait = await StepAsync(id, state, ct);
                 if (wait is null) return;
                 if (wait.Value > TimeSpan.Zero)
                 {
@@ -148,12 +162,26 @@ public sealed class WebhookDispatcher(
         }
         finally
         {
+            if (state.Completed % PruneEvery != 0) await PruneQuietlyAsync(id);
             await ReleaseAsync(id);
         }
     }
 
+    private async Task PruneQuietlyAsync(Guid id)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await PruneAsync(scope.ServiceProvider.GetRequiredService<MetricsDbContext>(), id, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "Could not prune the deliveries of webhook {Webhook}", id);
+        }
+    }
+
     /// <summary>One unit of work: null when there is nothing to do, else how long until the next (zero: at once).</summary>
-    private async Task<TimeSpan?> StepAsync(Guid id, CancellationToken ct)
+    private async Task<TimeSpan?> StepAsync(Guid id, WorkerState state, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MetricsDbContext>();
@@ -161,21 +189,18 @@ public sealed class WebhookDispatcher(
         if (subscription is null) return null;
         var now = clock.GetUtcNow().UtcDateTime;
 
-        // Redeliveries asked for by hand: one attempt each, beside the ordered stream.
-        var manual = await db.WebhookDeliveries.Include(d => d.Attempts)
-            .Where(d => d.SubscriptionId == id && d.Kind == WebhookDeliveryKinds.Redelivery && d.Status == WebhookDeliveryStatus.Pending)
-            .OrderBy(d => d.CreatedAt).FirstOrDefaultAsync(ct);
-        if (manual is not null)
+        // Redeliveries asked for by hand come first (one attempt each, beside the ordered stream), then the
+        // head of the ordered stream: one query for both.
+        var head = await db.WebhookDeliveries.Include(d => d.Attempts)
+            .Where(d => d.SubscriptionId == id && (d.Kind == WebhookDeliveryKinds.Redelivery && d.Status == WebhookDeliveryStatus.Pending
+                || d.Kind == WebhookDeliveryKinds.Event && (d.Status == WebhookDeliveryStatus.Pending || d.Status == WebhookDeliveryStatus.Retrying)))
+            .OrderBy(d => d.Kind == WebhookDeliveryKinds.Redelivery ? 0 : 1).ThenBy(d => d.CreatedAt).FirstOrDefaultAsync(ct);
+        if (head is { Kind: WebhookDeliveryKinds.Redelivery })
         {
-            await AttemptOnceAsync(db, subscription, manual, ct);
+            await AttemptOnceAsync(db, subscription, head, ct);
             return TimeSpan.Zero;
         }
         if (!subscription.Enabled) return null;
-
-        var head = await db.WebhookDeliveries.Include(d => d.Attempts)
-            .Where(d => d.SubscriptionId == id && d.Kind == WebhookDeliveryKinds.Event
-                && (d.Status == WebhookDeliveryStatus.Pending || d.Status == WebhookDeliveryStatus.Retrying))
-            .OrderBy(d => d.CreatedAt).FirstOrDefaultAsync(ct);
         if (head is null)
         {
             var cursor = subscription.Cursor;
@@ -235,7 +260,7 @@ public sealed class WebhookDispatcher(
             }
         }
         using (await gate.EnterAsync(ct)) await db.SaveChangesAsync(CancellationToken.None);
-        if (head.CompletedAt is not null) await PruneAsync(db, id, ct);
+        if (head.CompletedAt is not null && ++state.Completed % PruneEvery == 0) await PruneAsync(db, id, ct);
         return TimeSpan.Zero;
     }
 
