@@ -28,8 +28,13 @@ internal sealed class RunRecord(string path)
         return null;
     }
 
-    public void Add(string name, int pid) =>
-        File.AppendAllText(path, $"{name} {pid} {ProcessTree.StartTime(pid) ?? 0}\n");
+    private readonly Lock _writing = new();
+
+    /// <summary>Resources start side by side: one append at a time (a second open for writing would be refused).</summary>
+    public void Add(string name, int pid)
+    {
+        lock (_writing) File.AppendAllText(path, $"{name} {pid} {ProcessTree.StartTime(pid) ?? 0}\n");
+    }
 
     public void Clear() => File.Delete(path);
 

@@ -87,21 +87,20 @@ try
 
     launched = config;
     var clock = Stopwatch.StartNew();
-    config.Messaging = await StartRabbitMqAsync(ct);
-    if (options.Postgres)
-    {
-        config.Postgres = await StartPostgresAsync(ct);
-    }
-    if (options.Redis || Environment.GetEnvironmentVariable("ConnectionStrings__redis") is { Length: > 0 })
-    {
-        config.Redis = await StartRedisAsync(ct);
-    }
-    if (options.OpenClaw)
-    {
-        openClaw = await StartOpenClawAsync(ct);
-    }
+    // The servers do not depend on each other: side by side.
+    var messaging = StartRabbitMqAsync(ct);
+    var postgres = options.Postgres ? StartPostgresAsync(ct) : null;
+    var redis = options.Redis || Environment.GetEnvironmentVariable("ConnectionStrings__redis") is { Length: > 0 } ? StartRedisAsync(ct) : null;
+    var gateway = options.OpenClaw ? StartOpenClawAsync(ct) : null;
+    await Task.WhenAll(new Task?[] { messaging, postgres, redis, gateway }.OfType<Task>());
+    config.Messaging = await messaging;
+    config.Postgres = postgres is null ? null : await postgres;
+    config.Redis = redis is null ? null : await redis;
+    openClaw = gateway is null ? null : await gateway;
+    var servers = clock.Elapsed;
     // The services find each other through fixed addresses (services__*), so they can start side by side.
     await Task.WhenAll(LaunchConfiguration.Services.SelectMany(config.InstancesOf).Select(instance => StartInstanceAsync(instance, config, ct)));
+    var services = clock.Elapsed;
     await Task.WhenAll(config.InstancesOf(LaunchConfiguration.Edge).Select(instance => StartInstanceAsync(instance, config, ct)));
     var elapsed = clock.Elapsed;
 
@@ -109,7 +108,8 @@ try
     {
         ready = true;
         PrintSummary(config, openClaw);
-        Say($"healthy in {elapsed.TotalSeconds:0.0} s (from the first server start to the edge answering /health)");
+        Say($"healthy in {elapsed.TotalSeconds:0.0} s (from the first server start to the edge answering /health): " +
+            $"servers {servers.TotalSeconds:0.0} s, services {(services - servers).TotalSeconds:0.0} s, edge {(elapsed - services).TotalSeconds:0.0} s");
     }
     lock (started)
     {
@@ -172,7 +172,7 @@ async Task<string> StartRabbitMqAsync(CancellationToken ct)
 {
     if (Environment.GetEnvironmentVariable("ConnectionStrings__messaging") is { Length: > 0 } given)
     {
-        started.Add(Resource.External("rabbitmq", "broker", given));
+        lock (started) started.Add(Resource.External("rabbitmq", "broker", given));
         Say($"rabbitmq: using ConnectionStrings__messaging ({given})");
         return given;
     }
@@ -216,7 +216,7 @@ async Task<string> StartRedisAsync(CancellationToken ct)
 {
     if (Environment.GetEnvironmentVariable("ConnectionStrings__redis") is { Length: > 0 } given)
     {
-        started.Add(Resource.External("redis", "cache", given));
+        lock (started) started.Add(Resource.External("redis", "cache", given));
         Say($"redis: using ConnectionStrings__redis ({given})");
         return given;
     }
