@@ -13,6 +13,10 @@ public sealed class RabbitMqServerTests(ITestOutputHelper output)
             Assert.Equal($"amqp://guest:guest@127.0.0.1:{server.Port}", server.ConnectionString);
             Assert.True(File.Exists(server.LogPath));
             Assert.Equal("hello from the test", await Probes.RoundTripAsync(server.ConnectionString, "hello from the test"));
+            // The VM runs with the small tables, its schedulers spinning only very briefly on the shared cores.
+            var vm = File.ReadAllText($"/proc/{server.BeamPid}/cmdline").Replace('\0', ' ');
+            Assert.Contains("-P 65536", vm);
+            Assert.Contains("-sbwt very_short -sbwtdcpu very_short -sbwtdio very_short", vm);
         }
         finally
         {
