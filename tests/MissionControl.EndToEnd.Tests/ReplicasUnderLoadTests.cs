@@ -11,7 +11,8 @@ namespace MissionControl.EndToEnd.Tests;
 /// The real AppHost with two instances of every service and of the edge (--replicas 2, on PostgreSQL and
 /// Redis). Under a steady write load through the public port, one instance of each service and one edge
 /// are killed with SIGKILL: no accepted write is lost, a request fails only when it was in flight on a killed
-/// process, and neither an SSE client (resuming with Last-Event-ID) nor a webhook gets an event twice.
+/// process, an SSE client (resuming with Last-Event-ID) gets no event twice, and a webhook gets no event twice
+/// except the one delivery a killed metrics instance may have had in flight (sent again with the same delivery id).
 /// </summary>
 [Collection(AppHostCollection.Collection)]
 public sealed class ReplicasUnderLoadTests(ITestOutputHelper output)
@@ -162,11 +163,22 @@ public sealed class ReplicasUnderLoadTests(ITestOutputHelper output)
                 "every accepted task's task.created at the webhook", () => Missing(acceptedIds, deliveredTasks()), () => deliveries.Count);
             await Task.Delay(TimeSpan.FromSeconds(2)); // a late repeat would come now
             var received = deliveries.ToList();
+            // A metrics instance killed between sending a delivery and recording its answer leaves it unfinished;
+            // the other instance sends it again once the lease expires: the same delivery (X-MC-Delivery) with the
+            // same event id, which a receiver drops. That is the only repeat allowed: at most one (the dispatcher
+            // sends one delivery at a time per webhook), and only for a delivery sent around metrics-1's kill.
+            var metricsKill = kills.Single(k => k.Name == "metrics-1").At;
             var repeated = received.GroupBy(d => d.EventId).Where(g => g.Count() > 1).ToList();
-            Assert.True(repeated.Count == 0, $"{repeated.Count} events delivered more than once (metrics-1 killed at {kills.Single(k => k.Name == "metrics-1").At.TotalSeconds:0.0} s):\n"
-                + string.Join("\n", repeated.Take(10).Select(g => $"{g.Key} {g.First().Event}: " + string.Join(", ", g.Select(d => $"delivery {d.DeliveryId} at {d.At.TotalSeconds:0.00} s")))));
+            var inFlightAtKill = repeated.Where(g => g.Count() == 2 && g.Select(d => d.DeliveryId).Distinct().Count() == 1
+                && g.Min(d => d.At) >= metricsKill - TimeSpan.FromSeconds(1) && g.Min(d => d.At) <= metricsKill + TimeSpan.FromSeconds(2)).ToList();
+            var describe = (IEnumerable<IGrouping<Guid, Delivery>> groups) => string.Join("\n", groups.Take(10).Select(g =>
+                $"{g.Key} {g.First().Event}: " + string.Join(", ", g.Select(d => $"delivery {d.DeliveryId} at {d.At.TotalSeconds:0.00} s"))));
+            Assert.True(repeated.Count == inFlightAtKill.Count && inFlightAtKill.Count <= 1,
+                $"{repeated.Count} events delivered more than once (metrics-1 killed at {metricsKill.TotalSeconds:0.0} s):\n{describe(repeated)}");
+            if (inFlightAtKill.Count > 0) output.WriteLine($"sent again after metrics-1's kill (same delivery id): {describe(inFlightAtKill)}");
             var createdEvents = received.Where(d => d.Event == "task.created").GroupBy(d => d.Task!.Value).ToList();
-            Assert.All(createdEvents, g => Assert.Single(g)); // one event per task, not the same task under two event ids
+            // One event per task, not the same task under two event ids.
+            Assert.All(createdEvents, g => Assert.Single(g.Select(d => d.EventId).Distinct()));
             Assert.Subset(listed, createdEvents.Select(g => g.Key).ToHashSet());
             output.WriteLine($"webhook: {received.Count} deliveries, {createdEvents.Count} task.created, the last at {received.Max(d => d.At).TotalSeconds:0.0} s");
 
