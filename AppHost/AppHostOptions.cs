@@ -11,7 +11,9 @@ internal sealed record AppHostOptions
         supervised: restarted on the same port (0.5 s backoff doubling to 30 s) when it exits or stops
         answering its probe, given up on after 5 failures in 2 minutes; the table is in <state>/state.json.
 
-          --no-build      do not run `dotnet build MissionControl.sln -c <configuration>` first
+          --no-build      do not build first (Release: the ReadyToRun publish of the services and
+                          the edge, AppHost/ReadyToRun/PublishApps.proj, which then runs when it is
+                          not older than the build output; Debug: `dotnet build MissionControl.sln`)
           --debug         the Debug build with ASPNETCORE_ENVIRONMENT=Development (default: the
                           Release build in Production, which is what the figures are for; an
                           ASPNETCORE_ENVIRONMENT you set yourself is passed on)

@@ -96,8 +96,18 @@ internal sealed class LaunchConfiguration
 
     public string PublicEdgeUrl => $"http://localhost:{EdgePort}";
 
-    public string DllPath(ProjectDefinition project) =>
-        Path.Combine(_paths.Repo, "artifacts", "bin", project.AssemblyName, _configuration, project.AssemblyName + ".dll");
+    /// <summary>
+    /// The ReadyToRun publish of a Release build (<see cref="ReadyToRunPublish"/>) when it is there and
+    /// not older than the plain build output; else the build output (Debug, or a build made without the AppHost).
+    /// </summary>
+    public string DllPath(ProjectDefinition project)
+    {
+        var built = Path.Combine(_paths.Repo, "artifacts", "bin", project.AssemblyName, _configuration, project.AssemblyName + ".dll");
+        if (_configuration != "release") return built;
+        var published = ReadyToRunPublish.DllPath(_paths, project.AssemblyName);
+        return File.Exists(published) && (!File.Exists(built) || File.GetLastWriteTimeUtc(published) >= File.GetLastWriteTimeUtc(built))
+            ? published : built;
+    }
 
     /// <summary>
     /// Variables to set (a null value removes one inherited from the AppHost's environment). Everything
@@ -123,6 +133,9 @@ internal sealed class LaunchConfiguration
             // A 2 MB gen0 budget (the default follows the CPU cache, several times that): about 8 MB less
             // per idle process, with no loss of requests/s in bench/ (measured beside the default).
             ["DOTNET_GCgen0size"] = Get("DOTNET_GCgen0size") ?? "0x200000",
+            // glibc gives each thread that calls malloc (SQLite, OpenSSL, the runtime) an arena of its own,
+            // up to 8 per core, and each keeps its freed pages: one arena is about 5 MB less per idle process.
+            ["MALLOC_ARENA_MAX"] = Get("MALLOC_ARENA_MAX") ?? "1",
             ["OTEL_SERVICE_NAME"] = project.Name,
             ["OTEL_RESOURCE_ATTRIBUTES"] = $"service.instance.id={Guid.NewGuid()}",
             ["ConnectionStrings__messaging"] = Messaging,

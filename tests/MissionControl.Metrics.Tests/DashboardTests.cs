@@ -1,12 +1,15 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MissionControl.Contracts;
 using MissionControl.Contracts.Agents;
 using MissionControl.Contracts.Orgs;
 using MissionControl.Contracts.Tasks;
 using MissionControl.InternalAuth;
+using MissionControl.Metrics.EventLog;
+using MissionControl.Metrics.Data;
 
 namespace MissionControl.Metrics.Tests;
 
@@ -316,6 +319,38 @@ public abstract class DashboardTests(BrokerFixture broker) : MetricsServiceTest(
         var all = await Dashboard(Owner, "range_key=7d");
         Assert.Equal(3, all.GetProperty("kpis").GetProperty("done_tasks").GetInt32());
         Assert.Equal([1, 0, 1, 3], Wip(all.GetProperty("wip"))[^1]);
+    }
+
+    [Fact]
+    public async Task Events_of_one_task_written_together_around_a_deletion_leave_its_latest_state()
+    {
+        // The writer loads the task states a batch touches in one query, and saves around a deletion
+        // (which detaches what it loaded): a state must neither be inserted twice nor lose a change.
+        var board = Guid.NewGuid();
+        var (kept, deleted) = (Guid.NewGuid(), Guid.NewGuid());
+        var at = DateTimeOffset.UtcNow;
+        IIntegrationEvent[] events =
+        [
+            TaskCreatedEvent(board, kept, at), TaskCreatedEvent(board, deleted, at),
+            StatusChangedEvent(board, kept, "inbox", "in_progress", at.AddSeconds(1)),
+            new TaskDeleted
+            {
+                OrganizationId = Org, BoardId = board, Task = Snapshot(deleted, board, "inbox", at), OccurredAt = at.AddSeconds(2),
+                Activity = Activity("task.deleted", deleted, at.AddSeconds(2)),
+            },
+            StatusChangedEvent(board, kept, "in_progress", "review", at.AddSeconds(3)),
+        ];
+        var writer = Service<EventLogWriter>();
+        await Task.WhenAll(events.Select(e => writer.AppendAsync(e, Guid.NewGuid(), CancellationToken.None)));
+
+        using var scope = Metrics.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<MetricsDbContext>();
+        var states = await db.TaskStates.AsNoTracking().Where(t => t.BoardId == board).ToDictionaryAsync(t => t.Id);
+        Assert.Equal(2, states.Count);
+        Assert.Equal(("review", false), (states[kept].Status, states[kept].Deleted));
+        Assert.True(states[deleted].Deleted);
+        var history = await db.TaskStatusHistory.AsNoTracking().Where(h => h.TaskId == kept).OrderBy(h => h.Seq).Select(h => h.ToStatus).ToListAsync();
+        Assert.Equal(["inbox", "in_progress", "review"], history);
     }
 }
 

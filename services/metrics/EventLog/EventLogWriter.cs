@@ -15,6 +15,9 @@ namespace MissionControl.Metrics.EventLog;
 /// </summary>
 public interface ILogProjection
 {
+    /// <summary>Called once per batch before any ApplyAsync: a projection may load the rows the batch touches in one query.</summary>
+    Task PrepareAsync(MetricsDbContext db, IReadOnlyList<IIntegrationEvent> batch, CancellationToken ct) => Task.CompletedTask;
+
     Task ApplyAsync(MetricsDbContext db, IIntegrationEvent message, LogEntry entry, CancellationToken ct);
 }
 
@@ -173,6 +176,8 @@ public sealed class EventLogWriter(
             var fresh = batch.Where(p => known.Add(p.Id)).ToList();
             if (fresh.Count == 0) return [];
 
+            var messages = fresh.Select(p => p.Message).ToList();
+            foreach (var projection in projections) await projection.PrepareAsync(db, messages, ct);
             var seq = await ReserveAsync(db, fresh.Count, ct);
             var loggedAt = clock.GetUtcNow().UtcDateTime;
             foreach (var p in fresh)

@@ -99,6 +99,23 @@ public sealed class AgentCopyProjection : ILogProjection
 /// </summary>
 public sealed class TaskProjection : ILogProjection
 {
+    // The batch's task states, loaded in one query (null: no row yet), instead of a lookup per event.
+    private readonly Dictionary<Guid, TaskState?> _states = [];
+
+    public async Task PrepareAsync(MetricsDbContext db, IReadOnlyList<IIntegrationEvent> batch, CancellationToken ct)
+    {
+        var ids = batch.Select(m => m switch
+            {
+                TaskCreated c => c.Task.Id,
+                TaskUpdated u => u.Task.Id,
+                TaskDeleted d => d.Task.Id,
+                _ => Guid.Empty,
+            }).Where(id => id != Guid.Empty).Distinct().ToList();
+        if (ids.Count == 0) return;
+        foreach (var id in ids) _states[id] = null;
+        foreach (var state in await db.TaskStates.Where(t => ids.Contains(t.Id)).ToListAsync(ct)) _states[state.Id] = state;
+    }
+
     public async Task ApplyAsync(MetricsDbContext db, IIntegrationEvent message, LogEntry entry, CancellationToken ct)
     {
         switch (message)
@@ -128,8 +145,14 @@ public sealed class TaskProjection : ILogProjection
         }
     }
 
-    private static async Task<TaskState> UpsertAsync(MetricsDbContext db, Guid org, TaskSnapshot task, CancellationToken ct) =>
-        Upsert(db, await db.TaskStates.FindAsync([task.Id], ct), org, task);
+    private async Task<TaskState> UpsertAsync(MetricsDbContext db, Guid org, TaskSnapshot task, CancellationToken ct)
+    {
+        // A prepared row stays usable while tracked; a save around a deletion detaches everything, so look again then.
+        var state = _states.TryGetValue(task.Id, out var known) && (known is null || db.Entry(known).State != EntityState.Detached)
+            ? known
+            : await db.TaskStates.FindAsync([task.Id], ct);
+        return _states[task.Id] = Upsert(db, state, org, task);
+    }
 
     private static TaskState Upsert(MetricsDbContext db, TaskState? state, Guid org, TaskSnapshot task)
     {
