@@ -34,6 +34,7 @@ public static class ServiceDefaultsExtensions
             http.AddServiceDiscovery();
         });
 
+        builder.Services.AddHostedService<NativeHeapTrimmer>();
         builder.Services.AddMissionControlProblemDetails();
         builder.Services.ConfigureMissionControlJson();
         builder.Services.AddServiceApiDescription(builder.Environment.ApplicationName);

@@ -13,6 +13,19 @@ public sealed class RabbitMqServer : IAsyncDisposable
     public const string DefaultErlangArgs = "+P 65536 +t 200000 +stbt db +zdbbl 128000 +sbwt very_short +sbwtdcpu very_short +sbwtdio very_short";
     private const string ServiceUser = "rabbitmq";
 
+    /// <summary>
+    /// rabbitmq.conf of a private node. Fixed socket buffers: with the kernel's autotuned ones, loopback
+    /// connections reach a 3.9 MB send buffer, and the broker sizes each connection's own read buffer to
+    /// match, about 4 MB of memory per client connection at idle (24 MB of the node's 78 MB, measured).
+    /// 192 KiB is what RabbitMQ's networking guide gives for throughput.
+    /// </summary>
+    internal const string NodeConfig = """
+        # private node started by MissionControl.LocalServers
+        tcp_listen_options.sndbuf = 196608
+        tcp_listen_options.recbuf = 196608
+
+        """;
+
     private readonly LocalProcess _node;
     private readonly LocalProcess _epmd;
 
@@ -100,7 +113,7 @@ public sealed class RabbitMqServer : IAsyncDisposable
             Directory.CreateDirectory(dir);
         }
         await File.WriteAllTextAsync(Path.Combine(workDir, "enabled_plugins"), "[].", ct);
-        await File.WriteAllTextAsync(Path.Combine(workDir, "rabbitmq.conf"), "# private node started by MissionControl.LocalServers\n", ct);
+        await File.WriteAllTextAsync(Path.Combine(workDir, "rabbitmq.conf"), NodeConfig, ct);
         await File.WriteAllTextAsync(Path.Combine(workDir, "advanced.config"), "[].", ct);
         await File.WriteAllTextAsync(Path.Combine(workDir, "rabbitmq-env.conf"), "", ct);
         var cookie = Path.Combine(home, ".erlang.cookie");

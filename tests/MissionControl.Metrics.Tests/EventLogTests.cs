@@ -54,6 +54,31 @@ public abstract class EventLogTests(BrokerFixture broker) : MetricsServiceTest(b
         Assert.Equal(5, again.GetProperty("items").GetArrayLength());
     }
 
+    /// <summary>An event type this build of metrics does not know, as a newer publisher could send.</summary>
+    public sealed record EventFromANewerPublisher : MissionControl.Contracts.IIntegrationEvent
+    {
+        public Guid OrganizationId { get; init; }
+        public DateTimeOffset OccurredAt { get; init; }
+    }
+
+    [Fact]
+    public async Task An_event_of_an_unknown_type_is_skipped_without_holding_back_the_next()
+    {
+        var board = Guid.NewGuid();
+        var first = Guid.NewGuid();
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow), first);
+        var unknown = Guid.NewGuid();
+        await Bus.PublishAsync(new EventFromANewerPublisher { OrganizationId = Org, OccurredAt = DateTimeOffset.UtcNow }, unknown);
+        var started = DateTime.UtcNow;
+        var next = Guid.NewGuid();
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow), next);
+
+        // Logged without waiting out the gap a lost delivery would leave.
+        Assert.True(DateTime.UtcNow - started < EventLogWriter.GapWait, $"the next event took {DateTime.UtcNow - started}");
+        var page = await Edge.GetFromJsonAsync<JsonElement>($"/internal/events?organization_id={Org}");
+        Assert.Equal([first, next], page.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("id").GetGuid()));
+    }
+
     [Fact]
     public async Task A_burst_is_written_in_batches_yet_keeps_the_publish_order()
     {

@@ -40,7 +40,8 @@ public sealed class EventLogWriter(
     public static readonly TimeSpan GapWait = TimeSpan.FromSeconds(3);
     private const int MaxBatch = 256;
 
-    private sealed record Pending(IIntegrationEvent Message, Guid Id, string? Consumer, ulong Tag, DateTime Arrived)
+    /// <summary>An event to log; no message for a delivery that only holds its place in the order.</summary>
+    private sealed record Pending(IIntegrationEvent? Message, Guid Id, string? Consumer, ulong Tag, DateTime Arrived)
     {
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -53,12 +54,15 @@ public sealed class EventLogWriter(
     /// <summary>Logs an event that did not come from the bus (an API that records one itself).</summary>
     public Task AppendAsync(IIntegrationEvent message, Guid messageId, CancellationToken ct) => Submit(new Pending(message, messageId, null, 0, DateTime.UtcNow), ct);
 
-    /// <summary>Logs an event consumed from the bus, in the broker's delivery order; completes once committed.</summary>
-    public Task AppendAsync<T>(ConsumeContext<T> context) where T : class, IIntegrationEvent
+    /// <summary>
+    /// Logs an event consumed from the bus, in the broker's delivery order; completes once committed.
+    /// A null message (a delivery with nothing to log) only passes its place, so later ones need not wait for it.
+    /// </summary>
+    public Task AppendAsync(ConsumeContext context, IIntegrationEvent? message)
     {
         var id = context.MessageId ?? throw new InvalidOperationException("Message has no MessageId");
         var delivery = context.ReceiveContext as RabbitMqBasicConsumeContext;
-        return Submit(new Pending(context.Message, id, delivery?.ConsumerTag, delivery?.DeliveryTag ?? 0, DateTime.UtcNow), context.CancellationToken);
+        return Submit(new Pending(message, id, delivery?.ConsumerTag, delivery?.DeliveryTag ?? 0, DateTime.UtcNow), context.CancellationToken);
     }
 
     private Task Submit(Pending pending, CancellationToken ct)
@@ -155,7 +159,7 @@ public sealed class EventLogWriter(
         {
             if (batch.Count == 1)
             {
-                log.LogWarning(ex, "Could not log {Type} {MessageId}", batch[0].Message.GetType().Name, batch[0].Id);
+                log.LogWarning(ex, "Could not log {Type} {MessageId}", batch[0].Message?.GetType().Name, batch[0].Id);
                 batch[0].Done.TrySetException(ex);
             }
             return false;
@@ -173,10 +177,10 @@ public sealed class EventLogWriter(
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var ids = batch.Select(p => p.Id).Distinct().ToList();
             var known = (await db.Events.Where(e => ids.Contains(e.EventId)).Select(e => e.EventId).ToListAsync(ct)).ToHashSet();
-            var fresh = batch.Where(p => known.Add(p.Id)).ToList();
+            var fresh = batch.Where(p => p.Message is not null && known.Add(p.Id)).ToList();
             if (fresh.Count == 0) return [];
 
-            var messages = fresh.Select(p => p.Message).ToList();
+            var messages = fresh.Select(p => p.Message!).ToList();
             foreach (var projection in projections) await projection.PrepareAsync(db, messages, ct);
             var seq = await ReserveAsync(db, fresh.Count, ct);
             var loggedAt = clock.GetUtcNow().UtcDateTime;
@@ -184,12 +188,13 @@ public sealed class EventLogWriter(
             {
                 // Projections change tracked rows (saved once per batch); a deletion may run bulk
                 // statements, which must see everything before it and be seen by everything after.
-                var deletion = IsDeletion(p.Message);
+                var message = p.Message!;
+                var deletion = IsDeletion(message);
                 if (deletion) await FlushAsync(db, ct);
-                var entry = EventProjection.Project(p.Message, p.Id, loggedAt);
+                var entry = EventProjection.Project(message, p.Id, loggedAt);
                 entry.Seq = seq++;
                 db.Events.Add(entry);
-                foreach (var projection in projections) await projection.ApplyAsync(db, p.Message, entry, ct);
+                foreach (var projection in projections) await projection.ApplyAsync(db, message, entry, ct);
                 if (deletion) await FlushAsync(db, ct);
                 entries.Add(entry);
             }
