@@ -34,10 +34,12 @@ internal static class ReadyToRunPublish
         var linked = 0;
         foreach (var directory in directories.Where(System.IO.Directory.Exists))
         {
-            foreach (var file in System.IO.Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
+            // Listed before linking: the temporary links below are made in these folders.
+            foreach (var file in System.IO.Directory.GetFiles(directory, "*", SearchOption.AllDirectories))
             {
                 var key = (Path.GetRelativePath(directory, file), new FileInfo(file).Length);
                 if (!first.TryGetValue(key, out var candidates)) first[key] = candidates = [];
+                if (candidates.Any(c => SameFile(c, file))) continue; // linked by an earlier start
                 var same = candidates.FirstOrDefault(c => SameContent(c, file));
                 if (same is null)
                 {
@@ -53,6 +55,17 @@ internal static class ReadyToRunPublish
             }
         }
         return linked;
+    }
+
+    /// <summary>Whether two paths are one file (device and inode); false where that cannot be asked.</summary>
+    private static bool SameFile(string a, string b) =>
+        OperatingSystem.IsLinux() && FileId(a) is { } x && FileId(b) is { } y && x == y;
+
+    /// <summary>st_dev and st_ino, the first two fields of Linux's struct stat on x86-64 and arm64 alike.</summary>
+    private static (long Device, long Inode)? FileId(string path)
+    {
+        Span<long> buffer = stackalloc long[32]; // struct stat is 128 or 144 bytes
+        return stat(path, ref MemoryMarshal.GetReference(buffer)) == 0 ? (buffer[0], buffer[1]) : null;
     }
 
     private static bool SameContent(string a, string b)
@@ -73,4 +86,7 @@ internal static class ReadyToRunPublish
 
     [DllImport("libc", SetLastError = true)]
     private static extern int link(string existing, string created);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int stat(string path, ref long buffer);
 }

@@ -45,6 +45,7 @@ public sealed class ReadyToRunPublishTests : IDisposable
         var linked = ReadyToRunPublish.ShareIdenticalFiles([a, b, c]);
 
         Assert.Equal(3, linked); // b/Shared.dll, c/Shared.dll, c/runtimes/native.so
+        Assert.Equal(0, ReadyToRunPublish.ShareIdenticalFiles([a, b, c])); // the next start finds them linked
         // One file now: a write through one name shows through the others.
         using (var stream = new FileStream(Path.Combine(a, "Shared.dll"), FileMode.Open, FileAccess.Write)) stream.WriteByte(0xFF);
         Assert.Equal(0xFF, File.ReadAllBytes(Path.Combine(b, "Shared.dll"))[0]);
