@@ -12,6 +12,7 @@ namespace MissionControl.AppHost;
 internal static class ReadyToRunPublish
 {
     public const string ProjectFile = "AppHost/ReadyToRun/PublishApps.proj";
+    private const string TemporarySuffix = ".link";
 
     public static string Directory(AppHostPaths paths, string assemblyName) =>
         Path.Combine(paths.Repo, "artifacts", "publish", assemblyName, $"release_{RuntimeInformation.RuntimeIdentifier}");
@@ -37,6 +38,11 @@ internal static class ReadyToRunPublish
             // Listed before linking: the temporary links below are made in these folders.
             foreach (var file in System.IO.Directory.GetFiles(directory, "*", SearchOption.AllDirectories))
             {
+                if (file.EndsWith(TemporarySuffix, StringComparison.Ordinal))
+                {
+                    File.Delete(file); // left by a start that stopped halfway
+                    continue;
+                }
                 var key = (Path.GetRelativePath(directory, file), new FileInfo(file).Length);
                 if (!first.TryGetValue(key, out var candidates)) first[key] = candidates = [];
                 if (candidates.Any(c => SameFile(c, file))) continue; // linked by an earlier start
@@ -47,7 +53,7 @@ internal static class ReadyToRunPublish
                     continue;
                 }
                 // Link beside it, then rename over it: the file is never missing, even if this stops halfway.
-                var temporary = file + ".link";
+                var temporary = file + TemporarySuffix;
                 File.Delete(temporary);
                 if (link(same, temporary) != 0) continue;
                 File.Move(temporary, file, overwrite: true);

@@ -42,6 +42,8 @@ public sealed class ReadyToRunPublishTests : IDisposable
         File.WriteAllText(Path.Combine(b, "runtimes", "native.so"), "native");
         File.WriteAllText(Path.Combine(c, "runtimes", "native.so"), "native");
 
+        File.WriteAllText(Path.Combine(c, "Shared.dll.link"), "left by a start that stopped halfway");
+
         var linked = ReadyToRunPublish.ShareIdenticalFiles([a, b, c]);
 
         Assert.Equal(3, linked); // b/Shared.dll, c/Shared.dll, c/runtimes/native.so
