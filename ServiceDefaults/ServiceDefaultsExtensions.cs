@@ -34,7 +34,7 @@ public static class ServiceDefaultsExtensions
             http.AddServiceDiscovery();
         });
 
-        builder.Services.AddHostedService<NativeHeapTrimmer>();
+        builder.Services.AddHostedService<MemoryTrimmer>();
         builder.Services.AddMissionControlProblemDetails();
         builder.Services.ConfigureMissionControlJson();
         builder.Services.AddServiceApiDescription(builder.Environment.ApplicationName);
