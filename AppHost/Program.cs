@@ -11,6 +11,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using MissionControl.AppHost;
 using MissionControl.LocalServers;
+using MissionControl.ProcessMemory;
 
 Console.SetOut(new ForgivingWriter(Console.Out));
 Console.SetError(new ForgivingWriter(Console.Error));
@@ -115,6 +116,8 @@ try
     {
         started.ForEach(r => r.Supervised?.Supervise());
     }
+    // What the build and the start used (their output read, the processes launched) is given back now.
+    await IdleMemory.RunAsync(TimeSpan.Zero, ct);
     await Task.Delay(Timeout.Infinite, ct);
 }
 catch (OperationCanceledException) when (ct.IsCancellationRequested)

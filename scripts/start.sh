@@ -12,5 +12,8 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 cd "$repo"
-# Release build with ASPNETCORE_ENVIRONMENT=Production unless --debug (Debug build, Development).
-exec dotnet run --project AppHost -c Release -- "$@"
+# The AppHost runs the apps in Release with ASPNETCORE_ENVIRONMENT=Production unless --debug (Debug
+# build, Development). It is built here and run by itself: `dotnet run` would stay alive beside it as
+# its parent, about 170 MB more for the life of the system (measured).
+dotnet build AppHost -c Release -nologo -v quiet -clp:NoSummary
+exec dotnet artifacts/bin/MissionControl.AppHost/release/MissionControl.AppHost.dll "$@"

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using MissionControl.LocalServers;
+using MissionControl.ProcessMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Metrics;
@@ -78,7 +79,7 @@ public sealed class ServiceDefaultsTests
         try
         {
             var before = ResidentKb();
-            Assert.True(MemoryTrimmer.TrimNativeHeap());
+            Assert.True(IdleMemory.TrimNativeHeap());
             var after = ResidentKb();
             Assert.True(before - after > 32 * 1024, $"resident {before} kB before the trim, {after} kB after");
         }
@@ -99,7 +100,7 @@ public sealed class ServiceDefaultsTests
         kept.Clear();
         var before = GC.GetGCMemoryInfo(GCKind.Any).TotalCommittedBytes;
 
-        Assert.True(MemoryTrimmer.ReleaseStartupMemory());
+        Assert.True(IdleMemory.ReleaseStartupMemory());
 
         var after = GC.GetGCMemoryInfo(GCKind.Any).TotalCommittedBytes;
         Assert.True(before - after > 48L << 20, $"committed {before >> 20} MB before, {after >> 20} MB after");
