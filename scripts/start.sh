@@ -15,5 +15,13 @@ cd "$repo"
 # The AppHost runs the apps in Release with ASPNETCORE_ENVIRONMENT=Production unless --debug (Debug
 # build, Development). It is built here and run by itself: `dotnet run` would stay alive beside it as
 # its parent, about 170 MB more for the life of the system (measured).
-dotnet build AppHost -c Release -nologo -v quiet -clp:NoSummary
+mkdir -p .mc/logs
+echo "start.sh: building the AppHost (log: .mc/logs/apphost-build.log)…"
+if ! dotnet build AppHost -c Release -nologo -v quiet > .mc/logs/apphost-build.log 2>&1; then
+  cat .mc/logs/apphost-build.log >&2
+  echo "start.sh: the AppHost did not build (log: .mc/logs/apphost-build.log)" >&2
+  exit 1
+fi
+# The AppHost's own process: the services get the same from it (AppHost/LaunchConfiguration.cs).
+export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x200000}" MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
 exec dotnet artifacts/bin/MissionControl.AppHost/release/MissionControl.AppHost.dll "$@"

@@ -16,8 +16,8 @@ public sealed class RabbitMqServer : IAsyncDisposable
     /// <summary>
     /// rabbitmq.conf of a private node. Fixed socket buffers: with the kernel's autotuned ones, loopback
     /// connections reach a 3.9 MB send buffer, and the broker sizes each connection's own read buffer to
-    /// match, about 4 MB of memory per client connection at idle (24 MB of the node's 78 MB, measured).
-    /// 192 KiB is what RabbitMQ's networking guide gives for throughput.
+    /// match: 24 MB of the node's 78 MB allocated at idle (erlang:memory, measured; 3 MB with these), pages
+    /// that a busy connection fills. 192 KiB is what RabbitMQ's networking guide gives for throughput.
     /// </summary>
     internal const string NodeConfig = """
         # private node started by MissionControl.LocalServers
