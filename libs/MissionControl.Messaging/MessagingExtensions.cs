@@ -28,7 +28,7 @@ public static class MessagingExtensions
 
         builder.Services.AddMassTransit(x =>
         {
-            x.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(serviceName, false));
+            x.SetEndpointNameFormatter(new ServiceQueueNameFormatter(serviceName));
             consumers?.Invoke(x);
             x.UsingRabbitMq((ctx, cfg) =>
             {
@@ -52,6 +52,18 @@ public static class MessagingExtensions
             o.StopTimeout = TimeSpan.FromSeconds(10);
         });
         return builder;
+    }
+
+    /// <summary>
+    /// One queue per service for its consumers ("tasks", "agents"…), not one per consumer: a receive
+    /// endpoint costs a channel, a queue, an exchange and its pipeline, and the services had up to 14
+    /// each. A consumer that needs its own settings names its own endpoint (e.Name).
+    /// </summary>
+    private sealed class ServiceQueueNameFormatter(string serviceName) : KebabCaseEndpointNameFormatter(serviceName, false)
+    {
+        private readonly string _queue = serviceName.ToLowerInvariant();
+
+        public override string Consumer<T>() => _queue;
     }
 
     /// <summary>The relay that publishes <typeparamref name="TContext"/>'s outbox rows, and the hook that wakes it.</summary>

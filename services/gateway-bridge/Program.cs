@@ -16,8 +16,9 @@ builder.AddMissionControlService<GatewayBridgeDbContext, SqliteGatewayBridgeDbCo
     bus.AddConsumer<BoardDeletedConsumer>();
     // Changes to agents on gateways run one at a time per bridge instance: a gateway serializes its
     // config writes, and concurrent creates and deletes only wait on its lock and time out.
-    bus.AddConsumer<AgentProvisioningConsumer>().Endpoint(e => e.ConcurrentMessageLimit = 1);
-    bus.AddConsumer<AgentDeprovisionConsumer>().Endpoint(e => e.ConcurrentMessageLimit = 1);
+    // Their own queues: the service's shared one handles many messages at once.
+    bus.AddConsumer<AgentProvisioningConsumer>().Endpoint(e => { e.Name = "gateway-bridge-agent-provisioning"; e.ConcurrentMessageLimit = 1; });
+    bus.AddConsumer<AgentDeprovisionConsumer>().Endpoint(e => { e.Name = "gateway-bridge-agent-deprovision"; e.ConcurrentMessageLimit = 1; });
     bus.AddConsumer<AgentNotificationConsumer>();
     bus.AddConsumer<OnboardingMessageConsumer>();
     bus.AddConsumer<TaskDispatchedConsumer>();

@@ -17,6 +17,12 @@ public sealed class RabbitMqServerTests(ITestOutputHelper output)
             var vm = File.ReadAllText($"/proc/{server.BeamPid}/cmdline").Replace('\0', ' ');
             Assert.Contains("-P 65536", vm);
             Assert.Contains("-sbwt very_short -sbwtdcpu very_short -sbwtdio very_short", vm);
+            // Only the broker's own applications are on its code path, not the package's ~60 plugins.
+            var libs = File.ReadAllText($"/proc/{server.BeamPid}/environ").Split('\0').Single(v => v.StartsWith("ERL_LIBS="));
+            Assert.Equal($"ERL_LIBS={Path.Combine(Path.GetFullPath(workDir), "core", "plugins")}", libs);
+            var apps = Directory.GetDirectories(Path.Combine(workDir, "core", "plugins")).Select(Path.GetFileName).ToList();
+            Assert.Contains(apps, a => a!.StartsWith("rabbit_common-"));
+            Assert.DoesNotContain(apps, a => a!.StartsWith("rabbitmq_management-"));
         }
         finally
         {
