@@ -53,8 +53,15 @@ public static class ServiceDatabase
         // Instances of one service starting side by side (--replicas) would race to create the
         // database and apply the same migrations: they take turns under an advisory lock, held on the
         // server's maintenance database (theirs may not exist yet) and released with the connection.
+        // Migrate only when something is pending: EF's Migrate also compares the migrations' snapshot with
+        // the model each time (it builds both, and a design-time model kept for the process's life), about
+        // 0.1 s of CPU and 7 MB at every start of every service (tasks: 1.24 s against 1.35 s of CPU to healthy,
+        // measured side by side). That comparison is a test instead (MigrationChecks).
         await using (var turn = db.Database.IsNpgsql() ? await MigrationTurnAsync(db.Database.GetConnectionString()!) : null)
-            await db.Database.MigrateAsync();
+        {
+            if ((await db.Database.GetPendingMigrationsAsync()).Any())
+                await db.Database.MigrateAsync();
+        }
         if (db.Database.IsSqlite())
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
     }
