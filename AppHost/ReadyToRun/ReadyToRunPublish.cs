@@ -20,10 +20,14 @@ internal static class ReadyToRunPublish
     public static string DllPath(AppHostPaths paths, string assemblyName) =>
         Path.Combine(Directory(paths, assemblyName), assemblyName + ".dll");
 
-    /// <summary>`dotnet` arguments that publish every app (incremental: a second run compiles nothing).</summary>
+    /// <summary>
+    /// `dotnet` arguments that publish every app (incremental: a second run compiles nothing).
+    /// PublishReadyToRun is a global property so that the restore sees it too: only then does it
+    /// download the runtime packs that ReadyToRun compiles against (NETSDK1112 on a fresh machine).
+    /// </summary>
     public static string[] Arguments(AppHostPaths paths) =>
     [
-        "msbuild", Path.Combine(paths.Repo, ProjectFile), "-restore", "-m", "-t:PublishApps",
+        "msbuild", Path.Combine(paths.Repo, ProjectFile), "-restore", "-m", "-t:PublishApps", "-p:PublishReadyToRun=true",
         $"-p:RuntimeIdentifier={RuntimeInformation.RuntimeIdentifier}", "-nologo", "-v:minimal", "--disable-build-servers",
     ];
 

@@ -93,4 +93,15 @@ public sealed class ReadyToRunPublishTests : IDisposable
             if (File.Exists(Path.Combine(dir.FullName, AppHostPaths.SolutionFile))) return dir.FullName;
         throw new InvalidOperationException("repository root not found");
     }
+
+    [Fact]
+    public void The_restore_is_told_that_the_publish_is_ReadyToRun_so_it_fetches_the_runtime_packs()
+    {
+        // A property given only to the Publish call is unknown to the restore before it: on a machine
+        // whose NuGet cache has no runtime packs the publish then fails with NETSDK1112.
+        var arguments = ReadyToRunPublish.Arguments(new AppHostPaths(_root.FullName, Path.Combine(_root.FullName, "state")));
+        Assert.Contains("-restore", arguments);
+        Assert.Contains("-p:PublishReadyToRun=true", arguments);
+        Assert.Contains(arguments, a => a.StartsWith("-p:RuntimeIdentifier=", StringComparison.Ordinal));
+    }
 }
