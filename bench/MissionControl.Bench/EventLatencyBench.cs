@@ -19,7 +19,8 @@ internal sealed record EventResult(
     long Unmatched,
     string? Aborted,
     double? StreamOpenMs,
-    double? ProbeMs)
+    double? ProbeMs,
+    double[] AnsweredMs)
 {
     public int Missing => Sent - Received;
 
@@ -37,8 +38,20 @@ internal sealed record EventResult(
 
     public double Max => LatenciesMs.Length == 0 ? double.NaN : LatenciesMs[^1];
 
+    /// <summary>Nearest-rank percentile of the time the request itself took (start to its answer read), in ms: the rest of the latency is the event's way to the stream.</summary>
+    public double AnsweredPercentile(double p)
+    {
+        if (AnsweredMs.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        int rank = (int)Math.Clamp(Math.Ceiling(p / 100.0 * AnsweredMs.Length), 1, AnsweredMs.Length);
+        return AnsweredMs[rank - 1];
+    }
+
     public static EventResult Failed(int requested, string why) =>
-        new(requested, 0, 0, 0, [], 0, why, [], 0, 0, 0, why, null, null);
+        new(requested, 0, 0, 0, [], 0, why, [], 0, 0, 0, why, null, null, []);
 }
 
 /// <summary>What makes the events: new tasks (task.created), or PATCHes of one task's status (task.status_changed).</summary>
@@ -66,6 +79,7 @@ internal sealed class EventLatencyBench
     private readonly MissionControlApi _api;
     private readonly string _titlePrefix;
     private readonly long[] _start;
+    private readonly long[] _answered;
     private readonly long[] _received;
     private readonly string?[] _taskIds;
     private readonly bool[] _posted;
@@ -92,6 +106,7 @@ internal sealed class EventLatencyBench
         _titlePrefix = source == EventSource.Create ? $"bench-evt-{runId}-" : $"bench-status-{runId}-";
         int capacity = ProbeAttempts + warmup + events;
         _start = new long[capacity];
+        _answered = new long[capacity];
         _received = new long[capacity];
         _taskIds = new string?[capacity];
         _posted = new bool[capacity];
@@ -234,6 +249,7 @@ internal sealed class EventLatencyBench
         }
 
         var latencies = new List<double>(sent);
+        var answered = new List<double>(sent);
         var missing = new List<string>();
         int late = 0;
         for (int seq = measuredFrom; seq < next; seq++)
@@ -243,6 +259,7 @@ internal sealed class EventLatencyBench
                 continue;
             }
 
+            answered.Add(Stopwatch.GetElapsedTime(_start[seq], _answered[seq]).TotalMilliseconds);
             if (ReceivedWithin(seq, EventTimeout) is { } ms)
             {
                 latencies.Add(ms);
@@ -262,6 +279,7 @@ internal sealed class EventLatencyBench
         }
 
         latencies.Sort();
+        answered.Sort();
         return new EventResult(
             _events,
             sent,
@@ -276,7 +294,8 @@ internal sealed class EventLatencyBench
             Interlocked.Read(ref _unmatched) + UnclaimedCount(),
             aborted,
             streamOpenMs,
-            probeMs);
+            probeMs,
+            [.. answered]);
     }
 
     /// <summary>Creates task <paramref name="seq"/> and waits (bounded) for its event. Returns whether the POST succeeded.</summary>
@@ -301,6 +320,7 @@ internal sealed class EventLatencyBench
             using HttpResponseMessage response = await _api.Client.SendAsync(request, HttpCompletionOption.ResponseContentRead).ConfigureAwait(false);
             status = response.StatusCode;
             body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            _answered[seq] = Stopwatch.GetTimestamp();
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
         {

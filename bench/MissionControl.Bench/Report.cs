@@ -214,7 +214,8 @@ internal sealed class Report
             {
                 Console.WriteLine(
                     $"Event latency ({what} SSE frame parsed): received {e.Received}/{e.Sent}, missing {e.Missing}; " +
-                    $"p50 {Ms(e.Percentile(50))}  p90 {Ms(e.Percentile(90))}  p99 {Ms(e.Percentile(99))}  max {Ms(e.Max)} ms");
+                    $"p50 {Ms(e.Percentile(50))}  p90 {Ms(e.Percentile(90))}  p99 {Ms(e.Percentile(99))}  max {Ms(e.Max)} ms" +
+                    $" (of which the request's own answer: p50 {Ms(e.AnsweredPercentile(50))}  p99 {Ms(e.AnsweredPercentile(99))} ms)");
             }
         }
 
