@@ -82,13 +82,17 @@ public static class EventLogApi
         http.Response.ContentType = "application/x-ndjson";
         var body = http.Response.BodyWriter;
         var lastWrite = DateTime.UtcNow;
+        // The database is read to catch up, when memory has a later event but not the next one (another
+        // instance logged it, or it has left the ring), and at each poll; not after every batch this
+        // instance logged, which memory answers (that was one query per logged batch per feed).
+        var lookInDatabase = true;
         try
         {
             while (!ct.IsCancellationRequested)
             {
                 var added = recent.NextAddedAsync();
                 var batch = recent.ReadAfter(cursor, MaxPage);
-                if (batch.Count == 0)
+                if (batch.Count == 0 && (lookInDatabase || recent.Head > cursor))
                 {
                     await using var scope = scopes.CreateAsyncScope();
                     var db = scope.ServiceProvider.GetRequiredService<MetricsDbContext>();
@@ -113,7 +117,7 @@ public static class EventLogApi
                     await body.FlushAsync(ct);
                     lastWrite = DateTime.UtcNow;
                 }
-                await Task.WhenAny(added, Task.Delay(FeedPollInterval, ct));
+                lookInDatabase = await Task.WhenAny(added, Task.Delay(FeedPollInterval, ct)) != added;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }

@@ -12,6 +12,13 @@ public sealed class RecentEvents(int capacity = 8192)
     private readonly Lock _gate = new();
     private readonly LoggedEvent?[] _ring = new LoggedEvent?[capacity];
     private TaskCompletionSource _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _head;
+
+    /// <summary>The highest position added here (0 before the first).</summary>
+    public long Head
+    {
+        get { lock (_gate) return _head; }
+    }
 
     public void Add(LoggedEvent e) => AddRange([e]);
 
@@ -22,7 +29,11 @@ public sealed class RecentEvents(int capacity = 8192)
         TaskCompletionSource added;
         lock (_gate)
         {
-            foreach (var e in events) _ring[e.Seq % _ring.Length] = e;
+            foreach (var e in events)
+            {
+                _ring[e.Seq % _ring.Length] = e;
+                _head = Math.Max(_head, e.Seq);
+            }
             added = _added;
             _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }

@@ -50,13 +50,20 @@ public sealed class WebhookDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
+        // Whether any subscription exists is asked at the start, at each poll and on Wake (a webhook
+        // created, enabled or redelivered here; a worker done), not each time an event is logged: with
+        // no webhook anywhere, a logged batch costs no scan. One created on another instance is
+        // found at this one's next poll.
+        var anySubscription = true;
+        var full = true;
         while (!ct.IsCancellationRequested)
         {
             var added = recent.NextAddedAsync();
             var woken = Volatile.Read(ref _wake).Task;
             try
             {
-                await TickAsync(ct);
+                if (full) anySubscription = await AnySubscriptionAsync(ct);
+                if (anySubscription) await TickAsync(ct);
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
@@ -64,11 +71,17 @@ public sealed class WebhookDispatcher(
             }
             try
             {
-                await Task.WhenAny(added, woken, Task.Delay(options.PollInterval, ct));
+                full = await Task.WhenAny(added, woken, Task.Delay(options.PollInterval, ct)) != added;
             }
             catch (OperationCanceledException) { }
         }
         try { await Task.WhenAll(_workers.Values); } catch { /* each worker logged its own */ }
+    }
+
+    private async Task<bool> AnySubscriptionAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<MetricsDbContext>().WebhookSubscriptions.AnyAsync(ct);
     }
 
     /// <summary>Claims every subscription with work due that nobody holds, and starts a worker for each.</summary>

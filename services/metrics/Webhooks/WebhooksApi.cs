@@ -90,7 +90,8 @@ public static class WebhooksApi
     }
 
     private static async Task<IResult> Create(
-        HttpContext http, MetricsDbContext db, DatabaseWriteGate gate, AddressGuard guard, WebhookSecrets secrets, TimeProvider clock, CancellationToken ct)
+        HttpContext http, MetricsDbContext db, DatabaseWriteGate gate, AddressGuard guard, WebhookSecrets secrets, WebhookDispatcher dispatcher, TimeProvider clock,
+        CancellationToken ct)
     {
         var (org, error) = Admin(http);
         if (error is not null) return error;
@@ -116,6 +117,7 @@ public static class WebhooksApi
         };
         db.WebhookSubscriptions.Add(webhook);
         using (await gate.EnterAsync(ct)) await db.SaveChangesAsync(ct);
+        dispatcher.Wake(); // it looks for subscriptions again: none may have existed until now
         var r = Read(webhook);
         return Results.Created($"/api/v1/webhooks/{webhook.Id}", new WebhookCreatedRead(
             r.Id, r.OrganizationId, r.Url, r.Events, r.Description, r.Enabled, r.DisabledReason, r.ConsecutiveFailures, r.Cursor, r.CreatedAt, r.UpdatedAt,
