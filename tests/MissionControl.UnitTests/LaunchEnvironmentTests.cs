@@ -13,23 +13,15 @@ public sealed class LaunchEnvironmentTests : IDisposable
     public void Dispose() => _root.Delete(recursive: true);
 
     [Fact]
-    public void Apps_recompile_hot_code_only_once_startup_is_over_unless_the_caller_set_the_delay()
+    public void Apps_keep_the_runtime_tier_up_delay_so_hot_code_is_optimized_under_load()
     {
+        // A longer delay was tried: each new method restarts it, and a busy service stayed on
+        // unoptimized code for good (create c16 711/s against 984/s).
         var config = LaunchConfiguration.Create(new AppHostPaths(_root.FullName, Path.Combine(_root.FullName, "state")), new AppHostOptions());
-        var tasks = config.InstancesOf(LaunchConfiguration.Services.Single(s => s.Name == "tasks")).Single();
-        var edge = config.InstancesOf(LaunchConfiguration.Edge).Single();
         Assert.Null(Environment.GetEnvironmentVariable(Delay));
 
-        Assert.Equal("2000", config.EnvironmentFor(tasks)[Delay]);
-        Assert.Equal("2000", config.EnvironmentFor(edge)[Delay]);
-        Environment.SetEnvironmentVariable(Delay, "100");
-        try
-        {
-            Assert.Equal("100", config.EnvironmentFor(tasks)[Delay]);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(Delay, null);
-        }
+        foreach (var project in LaunchConfiguration.Services.Append(LaunchConfiguration.Edge))
+        foreach (var instance in config.InstancesOf(project))
+            Assert.Null(config.EnvironmentFor(instance).GetValueOrDefault(Delay));
     }
 }
