@@ -23,5 +23,5 @@ if ! dotnet build AppHost -c Release -nologo -v quiet > .mc/logs/apphost-build.l
   exit 1
 fi
 # The AppHost's own process: the services get the same from it (AppHost/LaunchConfiguration.cs).
-export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x200000}" MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
+export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x800000}" MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
 exec dotnet artifacts/bin/MissionControl.AppHost/release/MissionControl.AppHost.dll "$@"
