@@ -25,30 +25,12 @@ internal sealed record EventResult(
     public int Missing => Sent - Received;
 
     /// <summary>Nearest-rank percentile of the received events, in ms.</summary>
-    public double Percentile(double p)
-    {
-        if (LatenciesMs.Length == 0)
-        {
-            return double.NaN;
-        }
-
-        int rank = (int)Math.Clamp(Math.Ceiling(p / 100.0 * LatenciesMs.Length), 1, LatenciesMs.Length);
-        return LatenciesMs[rank - 1];
-    }
+    public double Percentile(double p) => Percentiles.Of(LatenciesMs, p);
 
     public double Max => LatenciesMs.Length == 0 ? double.NaN : LatenciesMs[^1];
 
     /// <summary>Nearest-rank percentile of the time the request itself took (start to its answer read), in ms: the rest of the latency is the event's way to the stream.</summary>
-    public double AnsweredPercentile(double p)
-    {
-        if (AnsweredMs.Length == 0)
-        {
-            return double.NaN;
-        }
-
-        int rank = (int)Math.Clamp(Math.Ceiling(p / 100.0 * AnsweredMs.Length), 1, AnsweredMs.Length);
-        return AnsweredMs[rank - 1];
-    }
+    public double AnsweredPercentile(double p) => Percentiles.Of(AnsweredMs, p);
 
     public static EventResult Failed(int requested, string why) =>
         new(requested, 0, 0, 0, [], 0, why, [], 0, 0, 0, why, null, null, []);
