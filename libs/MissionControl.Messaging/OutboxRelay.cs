@@ -50,9 +50,20 @@ internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : SaveChanges
         return Task.CompletedTask;
     }
 
+    /// <summary>Contexts whose outbox rows were written by <see cref="InsertBatch"/> (and so are no longer tracked).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbContext, object> Written = [];
+
+    internal static void MarkWritten(DbContext db) => Written.AddOrUpdate(db, Written);
+
     private void NotifyIfOutboxWritten(DbContext? db)
     {
         if (db is null) return;
+        // A mark left by a transaction that rolled back costs one needless wake at most.
+        if (Written.Remove(db))
+        {
+            signal.Notify();
+            return;
+        }
         foreach (var _ in db.ChangeTracker.Entries<OutboxMessage>())
         {
             signal.Notify();

@@ -35,8 +35,10 @@ public sealed class WriteUnit : IAsyncDisposable
         }
     }
 
+    /// <summary>New rows go in as one INSERT per table (<see cref="InsertBatch"/>), the rest through SaveChanges.</summary>
     public async Task CommitAsync(CancellationToken ct)
     {
+        await Db.WriteAddedAsync(ct);
         await Db.SaveChangesAsync(ct);
         await _tx.CommitAsync(ct);
     }

@@ -6,7 +6,7 @@ namespace MissionControl.Tasks.Data;
 /// <summary>
 /// Group commit for new tasks. Each request queues its task and then takes the write gate; whoever
 /// holds the gate writes everything queued so far (its own task and those of requests waiting
-/// behind it) in one transaction: one SaveChanges, one outbox batch, one counter upsert per
+/// behind it) in one transaction: one multi-row INSERT per table (InsertBatch), one outbox batch, one counter upsert per
 /// board and status. Under load that turns N small transactions into one, and each request still
 /// answers only after its own task has committed.
 /// </summary>
@@ -50,6 +50,7 @@ public sealed class TaskWriter(IServiceScopeFactory scopes, DatabaseWriteGate ga
                 db.Tasks.Add(p.Task);
                 p.Write(db);
             }
+            await db.WriteAddedAsync(CancellationToken.None);
             await db.SaveChangesAsync(CancellationToken.None);
             // Count rows in one order (as TaskCounts.MoveAsync does), so concurrent writers cannot deadlock on them.
             foreach (var group in batch.GroupBy(p => (p.Task.BoardId, p.Task.Status)).OrderBy(g => g.Key.BoardId).ThenBy(g => g.Key.Status, StringComparer.Ordinal))

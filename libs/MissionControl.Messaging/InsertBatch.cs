@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace MissionControl.Messaging;
+
+/// <summary>
+/// Writes a context's new (Added) rows with one multi-row INSERT per table, then stops tracking them.
+/// SaveChanges writes one statement per row, each with its own RETURNING and change-tracking
+/// bookkeeping, and on SQLite each statement is parsed anew: for the group commits of hot write paths
+/// (a batch of new tasks, a batch of logged events) that bookkeeping cost more CPU than the database.
+/// <para>
+/// Values go through the provider's own type mappings (value converters included), so rows are stored
+/// exactly as SaveChanges would store them. Only plain rows are written here: an entity type in a
+/// relationship, owned, mapped with inheritance or table splitting, or with a store-generated value
+/// (other than the outbox sequence, which nothing reads back) is left to the SaveChanges that follows.
+/// Its commands go straight to the connection, so EF's command interceptors and logging do not see them.
+/// </para>
+/// </summary>
+public static class InsertBatch
+{
+    /// <summary>Below SQLite's 32,766 and PostgreSQL's 65,535 parameters per statement.</summary>
+    private const int MaxParameters = 30_000;
+
+    private static readonly ConcurrentDictionary<IEntityType, Table?> Tables = new();
+
+    /// <summary>A table's columns in insert order; <see cref="Generated"/> is the outbox sequence, left out of the INSERT.</summary>
+    private sealed class Table(string name, IProperty[] columns, string[] columnNames, IProperty? generated)
+    {
+        public string Name { get; } = name;
+        public IProperty[] Columns { get; } = columns;
+        public string[] ColumnNames { get; } = columnNames;
+        public IProperty? Generated { get; } = generated;
+
+        /// <summary>The statement text and parameter names for a number of rows, built once per count.</summary>
+        public ConcurrentDictionary<int, (string Text, string[] Parameters)> Statements { get; } = new();
+    }
+
+    /// <summary>
+    /// Inserts the Added rows it can and detaches them; returns how many. Must run inside the context's
+    /// transaction (the rows commit with it), before the SaveChanges that writes everything else.
+    /// </summary>
+    public static async Task<int> WriteAddedAsync(this DbContext db, CancellationToken ct)
+    {
+        var transaction = db.Database.CurrentTransaction
+            ?? throw new InvalidOperationException("InsertBatch.WriteAddedAsync runs inside a transaction, so its rows commit with the rest.");
+
+        // Added rows need no change detection: their current values are read as they are.
+        var autoDetect = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        var groups = new Dictionary<Table, List<EntityEntry>>();
+        try
+        {
+            foreach (var entry in db.ChangeTracker.Entries())
+            {
+                if (entry.State != EntityState.Added || TableOf(db, entry.Metadata) is not { } table) continue;
+                if (!groups.TryGetValue(table, out var rows)) groups[table] = rows = [];
+                rows.Add(entry);
+            }
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = autoDetect;
+        }
+        if (groups.Count == 0) return 0;
+
+        var sql = db.GetService<ISqlGenerationHelper>();
+        var connection = db.Database.GetDbConnection();
+        var written = 0;
+        foreach (var (table, rows) in groups)
+        {
+            var perStatement = MaxParameters / table.Columns.Length;
+            for (var start = 0; start < rows.Count; start += perStatement)
+            {
+                var count = Math.Min(perStatement, rows.Count - start);
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction.GetDbTransaction();
+                if (db.Database.GetCommandTimeout() is { } timeout) command.CommandTimeout = timeout;
+                var (text, names) = table.Statements.GetOrAdd(count, rowCount => Statement(sql, table, rowCount));
+                command.CommandText = text;
+                var n = 0;
+                for (var r = start; r < start + count; r++)
+                {
+                    var values = rows[r].CurrentValues;
+                    foreach (var column in table.Columns)
+                        command.Parameters.Add(column.GetRelationalTypeMapping().CreateParameter(command, names[n++], values[column], column.IsNullable));
+                }
+                try
+                {
+                    await command.ExecuteNonQueryAsync(ct);
+                }
+                catch (DbException ex)
+                {
+                    // As SaveChanges reports it, so callers that catch a duplicate key still do.
+                    throw new DbUpdateException("An error occurred while saving the entity changes. See the inner exception for details.", ex,
+                        rows.GetRange(start, count));
+                }
+            }
+            if (table.Generated is not null) OutboxCommitInterceptor.MarkWritten(db);
+            foreach (var entry in rows) entry.State = EntityState.Detached;
+            written += rows.Count;
+        }
+        return written;
+    }
+
+    private static (string Text, string[] Parameters) Statement(ISqlGenerationHelper sql, Table table, int rows)
+    {
+        var names = new string[rows * table.Columns.Length];
+        var text = new StringBuilder("INSERT INTO ").Append(table.Name).Append(" (")
+            .AppendJoin(", ", table.ColumnNames).Append(") VALUES ");
+        var n = 0;
+        for (var r = 0; r < rows; r++)
+        {
+            text.Append(r == 0 ? "(" : ", (");
+            for (var c = 0; c < table.Columns.Length; c++, n++)
+            {
+                names[n] = sql.GenerateParameterName("p" + n);
+                text.Append(c == 0 ? "" : ", ").Append(sql.GenerateParameterNamePlaceholder("p" + n));
+            }
+            text.Append(')');
+        }
+        return (text.ToString(), names);
+    }
+
+    /// <summary>The table an entity type's rows can be inserted into here, or null to leave them to SaveChanges.</summary>
+    private static Table? TableOf(DbContext db, IEntityType type) => Tables.GetOrAdd(type, t =>
+    {
+        if (t.IsOwned() || t.BaseType is not null || t.GetDirectlyDerivedTypes().Any() || t.GetComplexProperties().Any()
+            || t.GetForeignKeys().Any() || t.GetReferencingForeignKeys().Any() || t.GetNavigations().Any() || t.GetSkipNavigations().Any()
+            || t.GetTableName() is not { } name || t.IsMappedToJson())
+            return null;
+        var store = StoreObjectIdentifier.Table(name, t.GetSchema());
+        if (db.Model.GetRelationalModel().FindTable(name, t.GetSchema())?.EntityTypeMappings.Count() != 1) return null;
+
+        var generated = t.ClrType == typeof(OutboxMessage) ? t.FindProperty(nameof(OutboxMessage.Sequence)) : null;
+        var columns = t.GetProperties().Where(p => p != generated).ToArray();
+        // A value the database makes (identity, default, computed) would be skipped by SaveChanges and read back.
+        if (columns.Any(p => p.ValueGenerated != ValueGenerated.Never && !(p.IsPrimaryKey() && p.ClrType == typeof(Guid)))) return null;
+        var sql = db.GetService<ISqlGenerationHelper>();
+        return new Table(sql.DelimitIdentifier(name, t.GetSchema()), columns,
+            columns.Select(p => sql.DelimitIdentifier(p.GetColumnName(store)!)).ToArray(), generated);
+    });
+}
