@@ -12,9 +12,17 @@ namespace MissionControl.Tasks.Tests;
 /// exactly as SaveChanges would have stored them, on both providers, and the outbox relay must still
 /// be woken by the commit.
 /// </summary>
-public abstract class InsertBatchTests
+public abstract class InsertBatchTests : IAsyncLifetime
 {
     protected abstract TasksDbContext Open(params IInterceptor[] interceptors);
+
+    public async Task InitializeAsync()
+    {
+        await using var db = Open();
+        await db.Database.MigrateAsync();
+    }
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
 
     private static TaskItem NewTask(Guid board, string title, bool full) => new()
     {
@@ -143,7 +151,7 @@ public abstract class InsertBatchTests
 }
 
 [Collection(InfrastructureCollection.Collection)]
-public sealed class InsertBatchOnSqliteTests : InsertBatchTests, IAsyncLifetime
+public sealed class InsertBatchOnSqliteTests : InsertBatchTests
 {
     private readonly string _cs = $"Data Source={Path.Combine(Path.GetTempPath(), $"mc-insert-batch-{Guid.NewGuid():N}.db")}";
 
@@ -151,13 +159,7 @@ public sealed class InsertBatchOnSqliteTests : InsertBatchTests, IAsyncLifetime
         new SqliteTasksDbContext(new DbContextOptionsBuilder<SqliteTasksDbContext>().UseSqlite(_cs).UseSnakeCaseNamingConvention()
             .AddInterceptors(interceptors).Options);
 
-    public async Task InitializeAsync()
-    {
-        await using var db = Open();
-        await db.Database.MigrateAsync();
-    }
-
-    public Task DisposeAsync()
+    public override Task DisposeAsync()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(_cs["Data Source=".Length..] + suffix);
@@ -166,19 +168,11 @@ public sealed class InsertBatchOnSqliteTests : InsertBatchTests, IAsyncLifetime
 }
 
 [Collection(InfrastructureCollection.Collection)]
-public sealed class InsertBatchOnPostgresTests(PostgresFixture postgres) : InsertBatchTests, IAsyncLifetime
+public sealed class InsertBatchOnPostgresTests(PostgresFixture postgres) : InsertBatchTests
 {
     private readonly string _cs = postgres.ConnectionStringForNewDatabase("tasks_insert_batch");
 
     protected override TasksDbContext Open(params IInterceptor[] interceptors) =>
         new PostgresTasksDbContext(new DbContextOptionsBuilder<PostgresTasksDbContext>().UseNpgsql(_cs).UseSnakeCaseNamingConvention()
             .AddInterceptors(interceptors).Options);
-
-    public async Task InitializeAsync()
-    {
-        await using var db = Open();
-        await db.Database.MigrateAsync();
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
 }
