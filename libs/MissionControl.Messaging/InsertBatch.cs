@@ -36,6 +36,7 @@ public static class InsertBatch
         public IProperty[] Columns { get; } = columns;
         public string[] ColumnNames { get; } = columnNames;
         public IProperty? Generated { get; } = generated;
+        public RelationalTypeMapping[] Mappings { get; } = columns.Select(p => p.GetRelationalTypeMapping()).ToArray();
 
         /// <summary>The statement text and parameter names for a number of rows, built once per count.</summary>
         public ConcurrentDictionary<int, (string Text, string[] Parameters)> Statements { get; } = new();
@@ -87,8 +88,11 @@ public static class InsertBatch
                 for (var r = start; r < start + count; r++)
                 {
                     var values = rows[r].CurrentValues;
-                    foreach (var column in table.Columns)
-                        command.Parameters.Add(column.GetRelationalTypeMapping().CreateParameter(command, names[n++], values[column], column.IsNullable));
+                    for (var c = 0; c < table.Columns.Length; c++, n++)
+                    {
+                        var column = table.Columns[c];
+                        command.Parameters.Add(table.Mappings[c].CreateParameter(command, names[n], values[column], column.IsNullable));
+                    }
                 }
                 try
                 {
