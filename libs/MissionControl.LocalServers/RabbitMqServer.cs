@@ -10,7 +10,7 @@ namespace MissionControl.LocalServers;
 public sealed class RabbitMqServer : IAsyncDisposable
 {
     public const string ServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
-    public const string DefaultErlangArgs = "+P 65536 +t 200000 +stbt db +zdbbl 128000 +sbwt very_short +sbwtdcpu very_short +sbwtdio very_short";
+    public const string DefaultErlangArgs = "+P 65536 +t 200000 +stbt db +zdbbl 128000 +sbwt very_short +sbwtdcpu very_short +sbwtdio very_short +S 1:1";
     private const string ServiceUser = "rabbitmq";
 
     /// <summary>
@@ -153,6 +153,11 @@ public sealed class RabbitMqServer : IAsyncDisposable
             // Schedulers busy-wait only very briefly: the broker shares two cores with six .NET processes.
             // Debian's "none" doubled the node's boot (4-5 s to 8.5-9.7 s, measured); very_short boots as
             // fast as Erlang's default spin, with bench figures within run-to-run noise of both.
+            // One scheduler (+S 1:1): with one per core, every message handed between the broker's
+            // processes (reader, channel, queue, writer) could wake the other scheduler thread, and on
+            // these machines a thread wake-up costs more than the hand-over. Measured under create
+            // load: 0.36 to 0.23 ms of broker CPU per message, creates/s up by half
+            // (bench/results/2026-12-04-broker-one-scheduler.txt). One core carries several thousand messages/s.
             // The package's scripts, run from the view with only the broker's own applications (RabbitMqCoreInstall).
             ["RABBITMQ_SCRIPTS_DIR"] = scripts,
             ["RABBITMQ_SERVER_ERL_ARGS"] = Environment.GetEnvironmentVariable("RABBITMQ_SERVER_ERL_ARGS") is { Length: > 0 } given

@@ -13,10 +13,11 @@ public sealed class RabbitMqServerTests(ITestOutputHelper output)
             Assert.Equal($"amqp://guest:guest@127.0.0.1:{server.Port}", server.ConnectionString);
             Assert.True(File.Exists(server.LogPath));
             Assert.Equal("hello from the test", await Probes.RoundTripAsync(server.ConnectionString, "hello from the test"));
-            // The VM runs with the small tables, its schedulers spinning only very briefly on the shared cores.
+            // The VM runs with the small tables and one scheduler, spinning only very briefly on the shared cores.
             var vm = File.ReadAllText($"/proc/{server.BeamPid}/cmdline").Replace('\0', ' ');
             Assert.Contains("-P 65536", vm);
             Assert.Contains("-sbwt very_short -sbwtdcpu very_short -sbwtdio very_short", vm);
+            Assert.Contains("-S 1:1", vm);
             // Only the broker's own applications are on its code path, not the package's ~60 plugins.
             var libs = File.ReadAllText($"/proc/{server.BeamPid}/environ").Split('\0').Single(v => v.StartsWith("ERL_LIBS="));
             Assert.Equal($"ERL_LIBS={Path.Combine(Path.GetFullPath(workDir), "core", "plugins")}", libs);
