@@ -10,7 +10,7 @@ namespace MissionControl.LocalServers;
 public sealed class RabbitMqServer : IAsyncDisposable
 {
     public const string ServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
-    public const string DefaultErlangArgs = "+P 65536 +t 200000 +stbt db +zdbbl 128000 +sbwt very_short +sbwtdcpu very_short +sbwtdio very_short +S 1:1";
+    public const string DefaultErlangArgs = "+P 65536 +t 200000 +zdbbl 128000 +sbwt very_short +sbwtdcpu very_short +sbwtdio very_short +S 1:1";
     private const string ServiceUser = "rabbitmq";
 
     /// <summary>
@@ -158,6 +158,8 @@ public sealed class RabbitMqServer : IAsyncDisposable
             // these machines a thread wake-up costs more than the hand-over. Measured under create
             // load: 0.36 to 0.23 ms of broker CPU per message, creates/s up by half
             // (bench/results/2026-12-04-broker-one-scheduler.txt). One core carries several thousand messages/s.
+            // The scheduler is not bound to a core (Debian's line binds them, +stbt db): bound to CPU 0 it
+            // queued behind whatever else ran there (0.21-0.26 against 0.17-0.19 ms per message).
             // The package's scripts, run from the view with only the broker's own applications (RabbitMqCoreInstall).
             ["RABBITMQ_SCRIPTS_DIR"] = scripts,
             ["RABBITMQ_SERVER_ERL_ARGS"] = Environment.GetEnvironmentVariable("RABBITMQ_SERVER_ERL_ARGS") is { Length: > 0 } given
