@@ -50,5 +50,5 @@ public static class OutboxModel
         });
 
     /// <summary>Time-ordered ids (v7) so ids sort like the events they name.</summary>
-    private static Guid NewId() => Guid.CreateVersion7();
+    private static Guid NewId() => Ids.NewVersion7();
 }

@@ -11,7 +11,7 @@ public static class Events
 {
     public static ActivityInfo Activity(string type, string message, McPrincipal? actor, Guid? taskId, DateTime now) => new()
     {
-        Id = Guid.CreateVersion7(), EventType = type, Message = message, AgentId = actor?.AgentId, UserId = actor?.UserId, TaskId = taskId,
+        Id = Ids.NewVersion7(), EventType = type, Message = message, AgentId = actor?.AgentId, UserId = actor?.UserId, TaskId = taskId,
         CreatedAt = now,
     };
 

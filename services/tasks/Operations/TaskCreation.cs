@@ -32,7 +32,7 @@ public sealed class TaskCreation(TaskWriter writer, CopyCache copies, TaskLookup
         TaskInput.CheckDescription(body.Description, errors);
         if (errors.Count > 0) return ApiProblems.Validation(errors);
 
-        var id = Guid.CreateVersion7();
+        var id = Ids.NewVersion7();
         var dependencies = new DependencySet([], []);
         if (body.DependsOnTaskIds is { Count: > 0 } requested)
         {
