@@ -176,7 +176,9 @@ public sealed class EventLogWriter(
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var ids = batch.Select(p => p.Id).Distinct().ToList();
-            var known = (await db.Events.Where(e => ids.Contains(e.EventId)).Select(e => e.EventId).ToListAsync(ct)).ToHashSet();
+            // One JSON array parameter (EF.Parameter), not one parameter per id: the SQL text stays the same
+            // whatever the batch size, so EF reuses it instead of generating and processing it per batch.
+            var known = (await db.Events.Where(e => EF.Parameter(ids).Contains(e.EventId)).Select(e => e.EventId).ToListAsync(ct)).ToHashSet();
             var fresh = batch.Where(p => p.Message is not null && known.Add(p.Id)).ToList();
             if (fresh.Count == 0) return [];
 

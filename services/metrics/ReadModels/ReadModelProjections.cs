@@ -113,7 +113,7 @@ public sealed class TaskProjection : ILogProjection
             }).Where(id => id != Guid.Empty).Distinct().ToList();
         if (ids.Count == 0) return;
         foreach (var id in ids) _states[id] = null;
-        foreach (var state in await db.TaskStates.Where(t => ids.Contains(t.Id)).ToListAsync(ct)) _states[state.Id] = state;
+        foreach (var state in await db.TaskStates.Where(t => EF.Parameter(ids).Contains(t.Id)).ToListAsync(ct)) _states[state.Id] = state;
     }
 
     public async Task ApplyAsync(MetricsDbContext db, IIntegrationEvent message, LogEntry entry, CancellationToken ct)
