@@ -92,7 +92,7 @@ public static class InsertBatch
             {
                 var count = Math.Min(perStatement, rows.Count - start);
                 var (text, names) = table.Statements.GetOrAdd(count, rowCount => Statement(sql, table, rowCount));
-                // Setting the same text again would drop SQLite's prepared statement.
+                // Set only when it changes: a new text drops the statement SQLite has prepared.
                 if (command.CommandText != text) command.CommandText = text;
                 command.Parameters.Clear();
                 var n = 0;
