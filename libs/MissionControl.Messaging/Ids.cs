@@ -22,10 +22,10 @@ public static class Ids
     {
         var unixMs = timestamp.ToUnixTimeMilliseconds();
         ArgumentOutOfRangeException.ThrowIfNegative(unixMs, nameof(timestamp));
-        var random = _random ??= new byte[BufferSize];
-        if (_used == 0 || _used + BytesPerId > BufferSize)
+        var random = _random;
+        if (random is null || _used + BytesPerId > BufferSize)
         {
-            RandomNumberGenerator.Fill(random);
+            RandomNumberGenerator.Fill(random ??= _random = new byte[BufferSize]);
             _used = 0;
         }
         var r = random.AsSpan(_used, BytesPerId);

@@ -28,8 +28,6 @@ public static class InsertBatch
     /// <summary>Below SQLite's 32,766 and PostgreSQL's 65,535 parameters per statement.</summary>
     private const int MaxParameters = 30_000;
 
-    private const string SqliteProvider = "Microsoft.EntityFrameworkCore.Sqlite";
-
     private static readonly ConcurrentDictionary<IEntityType, Table?> Tables = new();
 
     /// <summary>A table's columns in insert order; <see cref="Generated"/> is the outbox sequence, left out of the INSERT.</summary>
@@ -75,7 +73,7 @@ public static class InsertBatch
 
         var sql = db.GetService<ISqlGenerationHelper>();
         var connection = db.Database.GetDbConnection();
-        var sqlite = db.Database.ProviderName == SqliteProvider;
+        var sqlite = db.Database.IsSqlite();
         var written = 0;
         foreach (var (table, rows) in groups)
         {

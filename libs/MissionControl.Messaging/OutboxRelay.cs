@@ -82,7 +82,6 @@ public sealed class OutboxRelay<TContext>(
     where TContext : DbContext
 {
     private const int BatchSize = 200;
-    private const string PostgresProvider = "Npgsql.EntityFrameworkCore.PostgreSQL";
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
     private static readonly Dictionary<string, Type> EventTypes = typeof(IIntegrationEvent).Assembly.GetTypes()
@@ -119,7 +118,7 @@ public sealed class OutboxRelay<TContext>(
         // PostgreSQL may run several instances of a service against one database: each relay claims
         // its rows (locked until its transaction ends) and skips rows another relay holds. SQLite has
         // one process per database file, so no claim is needed there.
-        await using var claim = db.Database.ProviderName == PostgresProvider ? await db.Database.BeginTransactionAsync(ct) : null;
+        await using var claim = db.Database.IsPostgres() ? await db.Database.BeginTransactionAsync(ct) : null;
         var batch = claim is null
             ? await db.Set<OutboxMessage>().AsNoTracking().Where(m => m.DeadAt == null).OrderBy(m => m.Sequence).Take(BatchSize).ToListAsync(ct)
             : await db.Set<OutboxMessage>().FromSql(

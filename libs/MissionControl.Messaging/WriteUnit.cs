@@ -19,7 +19,7 @@ public sealed class WriteUnit : IAsyncDisposable
     public DbContext Db { get; }
 
     /// <summary>PostgreSQL: lock rows with FOR UPDATE; SQLite: the gate already serializes the unit.</summary>
-    public bool LocksRows => Db.Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true;
+    public bool LocksRows => Db.Database.IsPostgres();
 
     public static async Task<WriteUnit> BeginAsync(DbContext db, DatabaseWriteGate gate, CancellationToken ct)
     {
@@ -35,7 +35,7 @@ public sealed class WriteUnit : IAsyncDisposable
         }
     }
 
-    /// <summary>New rows go in as one INSERT per table (<see cref="InsertBatch"/>), the rest through SaveChanges.</summary>
+    /// <summary>New rows are written by <see cref="InsertBatch"/>, the rest through SaveChanges.</summary>
     public async Task CommitAsync(CancellationToken ct)
     {
         await Db.WriteAddedAsync(ct);

@@ -210,7 +210,7 @@ public sealed class EventLogWriter(
 
     private static async Task FlushAsync(MetricsDbContext db, CancellationToken ct)
     {
-        // New rows (log entries, status history, first copies) as one INSERT per table; changed ones by SaveChanges.
+        // New rows (log entries, status history, first copies) by InsertBatch; changed ones by SaveChanges.
         await db.WriteAddedAsync(ct);
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();

@@ -6,7 +6,7 @@ namespace MissionControl.Tasks.Data;
 /// <summary>
 /// Group commit for new tasks. Each request queues its task and then takes the write gate; whoever
 /// holds the gate writes everything queued so far (its own task and those of requests waiting
-/// behind it) in one transaction: one multi-row INSERT per table (InsertBatch), one outbox batch, one counter upsert per
+/// behind it) in one transaction: its new rows by InsertBatch, one outbox batch, one counter upsert per
 /// board and status. Under load that turns N small transactions into one, and each request still
 /// answers only after its own task has committed.
 /// </summary>
