@@ -51,7 +51,8 @@ internal static class Platform
         }
     }
 
-    public static async Task<(int ExitCode, string Output)> RunAsync(string file, IEnumerable<string> args, CancellationToken ct)
+    public static async Task<(int ExitCode, string Output)> RunAsync(
+        string file, IEnumerable<string> args, CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -60,6 +61,10 @@ internal static class Platform
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
         foreach (var arg in args)
         {
             psi.ArgumentList.Add(arg);

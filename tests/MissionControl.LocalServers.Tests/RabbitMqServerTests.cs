@@ -18,6 +18,12 @@ public sealed class RabbitMqServerTests(ITestOutputHelper output)
             Assert.Contains("-P 65536", vm);
             Assert.Contains("-sbwt very_short -sbwtdcpu very_short -sbwtdio very_short", vm);
             Assert.Contains("-S 1:1", vm);
+            // The listener's options as the broker holds them: Nagle off and the fixed buffers together
+            // (a partial list replaces the broker's defaults, nodelay included).
+            var listen = await server.EvalAsync("application:get_env(rabbit, tcp_listen_options).");
+            Assert.Contains("{nodelay,true}", listen);
+            Assert.Contains("{sndbuf,196608}", listen);
+            Assert.Contains("{linger,{true,0}}", listen);
             // Only the broker's own applications are on its code path, not the package's ~60 plugins.
             var libs = File.ReadAllText($"/proc/{server.BeamPid}/environ").Split('\0').Single(v => v.StartsWith("ERL_LIBS="));
             Assert.Equal($"ERL_LIBS={Path.Combine(Path.GetFullPath(workDir), "core", "plugins")}", libs);
