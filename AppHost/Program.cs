@@ -105,7 +105,8 @@ try
     // side by side. (Started while the broker boots, they slowed its boot from 4 to 9–15 s on 2 cores and
     // then waited out their bus's reconnect backoff: 14–27 s in all, against 9 s this way. Again with
     // one broker scheduler and the bus held until the broker's port answered, the backoff gone:
-    // 10.6–14.0 s against 10.7–12.3 s, as the starting apps took about 1 s of CPU more each.)
+    // 10.6–14.0 s against 10.7–12.3 s, as the starting apps took about 1 s of CPU more each; and with
+    // only one to three apps started during the boot, 1.2–1.5 s apart: 9.6–12.1 s, the boot itself 4.2–7.0 s.)
     var apps = LaunchConfiguration.Services.Append(LaunchConfiguration.Edge).SelectMany(config.InstancesOf)
         .Select(async instance =>
         {
