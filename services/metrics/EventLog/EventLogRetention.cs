@@ -8,6 +8,12 @@ public sealed class EventLogOptions
     /// <summary>How long events are kept (EventLog__RetentionDays, default 30).</summary>
     public int RetentionDays { get; set; } = 30;
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The first sweep waits this long: nothing expires in the first minute, and at start its query's
+    /// compilation (about 0.2 s of CPU, measured) lands on the service that is slowest to get healthy.
+    /// </summary>
+    public TimeSpan FirstSweepDelay { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Deletes events older than the retention, in small chunks so writers never wait long.</summary>
@@ -17,6 +23,7 @@ public sealed class EventLogRetention(IServiceScopeFactory scopes, MissionContro
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         var options = configuration.GetSection("EventLog").Get<EventLogOptions>() ?? new EventLogOptions();
+        await Task.Delay(options.FirstSweepDelay, clock, ct);
         while (!ct.IsCancellationRequested)
         {
             try
