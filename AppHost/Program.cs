@@ -166,10 +166,10 @@ async Task BuildAsync(CancellationToken ct)
     var log = paths.LogFor("build");
     // Release: the apps alone, published ReadyToRun (ReadyToRunPublish); Debug: the whole solution, as an IDE builds it.
     var release = options.Configuration.Equals("Release", StringComparison.OrdinalIgnoreCase);
+    var published = LaunchConfiguration.Services.Append(LaunchConfiguration.Edge).Select(p => p.AssemblyName).ToList();
     // Taken before the publish, so an edit made while it runs is seen by the next start.
     var inputs = release ? PublishInputs.Fingerprint(paths.Repo) : null;
-    if (inputs is not null && PublishInputs.UpToDate(paths, inputs) &&
-        LaunchConfiguration.Services.Append(LaunchConfiguration.Edge).All(p => File.Exists(ReadyToRunPublish.DllPath(paths, p.AssemblyName))))
+    if (inputs is not null && PublishInputs.UpToDate(paths, inputs) && published.All(app => File.Exists(ReadyToRunPublish.DllPath(paths, app))))
     {
         Say("the services and the edge are up to date (no source changed since their last publish)");
         return;
@@ -203,8 +203,7 @@ async Task BuildAsync(CancellationToken ct)
     }
     if (release)
     {
-        var apps = LaunchConfiguration.Services.Append(LaunchConfiguration.Edge).Select(p => ReadyToRunPublish.Directory(paths, p.AssemblyName));
-        var linked = ReadyToRunPublish.ShareIdenticalFiles(apps);
+        var linked = ReadyToRunPublish.ShareIdenticalFiles(published.Select(app => ReadyToRunPublish.Directory(paths, app)));
         PublishInputs.Record(paths, inputs!);
         Say($"built in {clock.Elapsed.TotalSeconds:0.0} s ({linked} identical files hard-linked across the apps)");
     }

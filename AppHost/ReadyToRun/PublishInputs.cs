@@ -14,15 +14,15 @@ namespace MissionControl.AppHost;
 internal static class PublishInputs
 {
     /// <summary>The trees the apps are built from; bin and obj below them are outputs, not inputs.</summary>
-    public static readonly string[] SourceDirs = ["services", "edge", "libs", "ServiceDefaults"];
+    private static readonly string[] SourceDirs = ["services", "edge", "libs", "ServiceDefaults"];
 
     /// <summary>Files at the repo root, and the publish project, that change how everything builds.</summary>
-    public static readonly string[] SourceFiles =
+    private static readonly string[] SourceFiles =
         ["Directory.Build.props", "Directory.Packages.props", "global.json", "nuget.config", "NuGet.Config", ReadyToRunPublish.ProjectFile];
 
     private static readonly HashSet<string> OutputDirs = new(StringComparer.Ordinal) { "bin", "obj" };
 
-    public static string StampPath(AppHostPaths paths) => Path.Combine(paths.Repo, "artifacts", "publish", ".inputs");
+    private static string StampPath(AppHostPaths paths) => Path.Combine(paths.Repo, "artifacts", "publish", ".inputs");
 
     /// <summary>A hash of every input file's relative path, length and last write time, and of the SDK that builds them.</summary>
     public static string Fingerprint(string repo)
