@@ -19,7 +19,7 @@ namespace MissionControl.Messaging;
 /// Values go through the provider's own type mappings (value converters included), so rows are stored
 /// exactly as SaveChanges would store them. Only plain rows are written here: an entity type in a
 /// relationship, owned, mapped with inheritance or table splitting, or with a store-generated value
-/// (other than the outbox sequence, which nothing reads back) is left to the SaveChanges that follows.
+/// (other than the outbox sequence, read back on SQLite for the relay) is left to the SaveChanges that follows.
 /// Its commands go straight to the connection, so EF's command interceptors and logging do not see them.
 /// </para>
 /// </summary>
@@ -31,9 +31,10 @@ public static class InsertBatch
     private static readonly ConcurrentDictionary<IEntityType, Table?> Tables = new();
 
     /// <summary>A table's columns in insert order; <see cref="Generated"/> is the outbox sequence, left out of the INSERT.</summary>
-    private sealed class Table(string name, IProperty[] columns, string[] columnNames, IProperty? generated)
+    private sealed class Table(string name, IProperty[] columns, string[] columnNames, IProperty? generated, string? generatedColumn)
     {
         public string Name { get; } = name;
+        public string? GeneratedColumn { get; } = generatedColumn;
         public IProperty[] Columns { get; } = columns;
         public string[] ColumnNames { get; } = columnNames;
         public IProperty? Generated { get; } = generated;
@@ -77,6 +78,8 @@ public static class InsertBatch
         var written = 0;
         foreach (var (table, rows) in groups)
         {
+            // The change tracker lists entries in no promised order (after a detach, new ones can come back to front).
+            if (table.Generated is not null) rows.Sort((a, b) => ((OutboxMessage)a.Entity).QueuedOrder.CompareTo(((OutboxMessage)b.Entity).QueuedOrder));
             // SQLite: one single-row statement, prepared once and run per row. SQLite looks each named
             // parameter up by a linear scan while parsing, so a multi-row statement's parse grows with
             // the square of its parameter count (that scan was 8% of metrics' CPU). Re-running a
@@ -89,7 +92,7 @@ public static class InsertBatch
             for (var start = 0; start < rows.Count; start += perStatement)
             {
                 var count = Math.Min(perStatement, rows.Count - start);
-                var (text, names) = table.Statements.GetOrAdd(count, rowCount => Statement(sql, table, rowCount));
+                var (text, names) = table.Statements.GetOrAdd(count, rowCount => Statement(sql, table, rowCount, returning: sqlite));
                 // Set only when it changes: a new text drops the statement SQLite has prepared.
                 if (command.CommandText != text) command.CommandText = text;
                 command.Parameters.Clear();
@@ -105,7 +108,10 @@ public static class InsertBatch
                 }
                 try
                 {
-                    if (sqlite) command.ExecuteNonQuery(); // SQLite's async methods run synchronously anyway
+                    // SQLite's async methods run synchronously anyway. There the outbox row's number is read
+                    // back (RETURNING): the relay publishes the rows it is handed in that order.
+                    if (sqlite && table.Generated is not null) ((OutboxMessage)rows[start].Entity).Sequence = Convert.ToInt64(command.ExecuteScalar());
+                    else if (sqlite) command.ExecuteNonQuery();
                     else await command.ExecuteNonQueryAsync(ct);
                 }
                 catch (DbException ex)
@@ -115,14 +121,14 @@ public static class InsertBatch
                         rows.GetRange(start, count));
                 }
             }
-            if (table.Generated is not null) OutboxCommitInterceptor.MarkWritten(db);
+            if (table.Generated is not null) OutboxCommitInterceptor.MarkWritten(db, rows.Select(r => (OutboxMessage)r.Entity));
             foreach (var entry in rows) entry.State = EntityState.Detached;
             written += rows.Count;
         }
         return written;
     }
 
-    private static (string Text, string[] Parameters) Statement(ISqlGenerationHelper sql, Table table, int rows)
+    private static (string Text, string[] Parameters) Statement(ISqlGenerationHelper sql, Table table, int rows, bool returning)
     {
         var names = new string[rows * table.Columns.Length];
         var text = new StringBuilder("INSERT INTO ").Append(table.Name).Append(" (")
@@ -138,6 +144,7 @@ public static class InsertBatch
             }
             text.Append(')');
         }
+        if (returning && table.GeneratedColumn is { } generated) text.Append(" RETURNING ").Append(generated);
         return (text.ToString(), names);
     }
 
@@ -157,6 +164,7 @@ public static class InsertBatch
         if (columns.Any(p => p.ValueGenerated != ValueGenerated.Never && !(p.IsPrimaryKey() && p.ClrType == typeof(Guid)))) return null;
         var sql = db.GetService<ISqlGenerationHelper>();
         return new Table(sql.DelimitIdentifier(name, t.GetSchema()), columns,
-            columns.Select(p => sql.DelimitIdentifier(p.GetColumnName(store)!)).ToArray(), generated);
+            columns.Select(p => sql.DelimitIdentifier(p.GetColumnName(store)!)).ToArray(), generated,
+            generated is null ? null : sql.DelimitIdentifier(generated.GetColumnName(store)!));
     });
 }

@@ -12,6 +12,12 @@ public sealed class OutboxMessage
     public string? LastError { get; set; }
     /// <summary>Set when the row can never be published (unknown type, unreadable payload); kept for inspection.</summary>
     public DateTime? DeadAt { get; set; }
+
+    /// <summary>
+    /// The order this process queued its rows in (not stored): rows of one transaction are numbered, and
+    /// so published, in that order, whatever order the change tracker lists them in.
+    /// </summary>
+    internal long QueuedOrder { get; init; }
 }
 
 /// <summary>A message a consumer has already handled: redeliveries of it are skipped.</summary>

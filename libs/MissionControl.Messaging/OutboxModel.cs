@@ -47,7 +47,10 @@ public static class OutboxModel
             Type = typeof(T).FullName!,
             Payload = JsonSerializer.Serialize(evt, PayloadJson),
             OccurredAt = evt.OccurredAt.UtcDateTime,
+            QueuedOrder = Interlocked.Increment(ref _queued),
         });
+
+    private static long _queued;
 
     /// <summary>Time-ordered ids (v7) so ids sort like the events they name.</summary>
     private static Guid NewId() => Ids.NewVersion7();

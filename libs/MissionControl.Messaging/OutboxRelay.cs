@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -9,10 +12,19 @@ using MissionControl.Contracts;
 
 namespace MissionControl.Messaging;
 
-/// <summary>Wakes the relay right after a commit that wrote outbox rows, so polling is only the safety net.</summary>
+/// <summary>
+/// Wakes the relay right after a commit that wrote outbox rows, so polling is only the safety net, and
+/// hands it the rows this process committed (on SQLite), so it can publish them without reading them back.
+/// </summary>
 public sealed class OutboxSignal
 {
+    /// <summary>Beyond this many rows held (the relay is behind, e.g. the broker is down), the relay reads the table instead.</summary>
+    internal const int MaxHeld = 10_000;
+
     private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly ConcurrentQueue<OutboxMessage> _held = new();
+    private int _heldCount;
+    private volatile bool _overflowed;
 
     public void Notify()
     {
@@ -20,54 +32,187 @@ public sealed class OutboxSignal
             try { _signal.Release(); } catch (SemaphoreFullException) { }
     }
 
+    /// <summary>Set by the relay when it publishes handed-over rows (SQLite); otherwise a commit only wakes it.</summary>
+    internal bool HoldsRows { get; set; }
+
+    /// <summary>Rows whose transaction has committed, numbered by the database (Sequence set).</summary>
+    internal void Committed(List<OutboxMessage> rows)
+    {
+        if (!HoldsRows)
+        {
+            Notify();
+            return;
+        }
+        if (Interlocked.Add(ref _heldCount, rows.Count) > MaxHeld)
+        {
+            Interlocked.Add(ref _heldCount, -rows.Count);
+            _overflowed = true;
+        }
+        else
+        {
+            foreach (var row in rows) _held.Enqueue(row);
+        }
+        Notify();
+    }
+
+    /// <summary>True when rows were dropped for want of room: only the table has them all.</summary>
+    internal bool Overflowed => _overflowed;
+
+    /// <summary>Everything held, in sequence order; the overflow mark is cleared (the caller reads the table next).</summary>
+    internal List<OutboxMessage> TakeHeld(bool clearOverflow = false)
+    {
+        if (clearOverflow) _overflowed = false;
+        var rows = new List<OutboxMessage>();
+        while (_held.TryDequeue(out var row)) rows.Add(row);
+        Interlocked.Add(ref _heldCount, -rows.Count);
+        // Hand-offs from two committing threads may arrive out of order; the database's numbering is the commit order.
+        rows.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+        return rows;
+    }
+
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
 }
 
 /// <summary>
-/// Signals the relay once outbox rows are committed: after SaveChanges when it ran in its own
-/// transaction, else when the explicit transaction around it commits.
+/// Passes outbox rows to the relay once they are committed: after SaveChanges when it ran in its own
+/// transaction, else when the explicit transaction around it commits. Rows of a transaction that
+/// rolled back (or of a SaveChanges that failed) are forgotten.
 /// </summary>
 internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : SaveChangesInterceptor, IDbTransactionInterceptor
 {
+    /// <summary>Per context: rows written in its current transaction, and rows of a SaveChanges under way.</summary>
+    private sealed class Pending
+    {
+        public List<OutboxMessage> Written { get; } = [];
+        public List<OutboxMessage> Saving { get; } = [];
+    }
+
+    private static readonly ConditionalWeakTable<DbContext, Pending> Contexts = [];
+
+    /// <summary>Rows <see cref="InsertBatch"/> wrote (and so are no longer tracked) in the context's transaction.</summary>
+    internal static void MarkWritten(DbContext db, IEnumerable<OutboxMessage> rows) => Contexts.GetOrCreateValue(db).Written.AddRange(rows);
+
+    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        StageAdded(eventData.Context);
+        return result;
+    }
+
+    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
+    {
+        StageAdded(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
     public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
     {
-        if (eventData.Context?.Database.CurrentTransaction is null) NotifyIfOutboxWritten(eventData.Context);
+        Saved(eventData.Context);
         return result;
     }
 
     public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken ct = default)
     {
-        if (eventData.Context?.Database.CurrentTransaction is null) NotifyIfOutboxWritten(eventData.Context);
+        Saved(eventData.Context);
         return ValueTask.FromResult(result);
     }
 
-    public void TransactionCommitted(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData) =>
-        NotifyIfOutboxWritten(eventData.Context);
+    public override void SaveChangesFailed(DbContextErrorEventData eventData) => Unstage(eventData.Context);
 
-    public Task TransactionCommittedAsync(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData, CancellationToken ct = default)
+    public override Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken ct = default)
     {
-        NotifyIfOutboxWritten(eventData.Context);
+        Unstage(eventData.Context);
         return Task.CompletedTask;
     }
 
-    /// <summary>Contexts whose outbox rows were written by <see cref="InsertBatch"/> (and so are no longer tracked).</summary>
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbContext, object> Written = [];
+    public override void SaveChangesCanceled(DbContextEventData eventData) => Unstage(eventData.Context);
 
-    internal static void MarkWritten(DbContext db) => Written.AddOrUpdate(db, Written);
+    public override Task SaveChangesCanceledAsync(DbContextEventData eventData, CancellationToken ct = default)
+    {
+        Unstage(eventData.Context);
+        return Task.CompletedTask;
+    }
 
-    private void NotifyIfOutboxWritten(DbContext? db)
+    /// <summary>A new transaction: rows of an earlier one that ended without a commit (disposed, pooled context) are not handed off.</summary>
+    public DbTransaction TransactionStarted(DbConnection connection, TransactionEndEventData eventData, DbTransaction result)
+    {
+        Forget(eventData.Context);
+        return result;
+    }
+
+    public ValueTask<DbTransaction> TransactionStartedAsync(DbConnection connection, TransactionEndEventData eventData, DbTransaction result,
+        CancellationToken ct = default)
+    {
+        Forget(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => HandOff(eventData.Context);
+
+    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken ct = default)
+    {
+        HandOff(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Forget(eventData.Context);
+
+    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken ct = default)
+    {
+        Forget(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => Forget(eventData.Context);
+
+    public Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken ct = default)
+    {
+        Forget(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    private static void StageAdded(DbContext? db)
     {
         if (db is null) return;
-        // A mark left by a transaction that rolled back costs one needless wake at most.
-        if (Written.Remove(db))
+        Pending? pending = null;
+        foreach (var entry in db.ChangeTracker.Entries<OutboxMessage>())
         {
-            signal.Notify();
-            return;
+            if (entry.State == EntityState.Added) (pending ??= Contexts.GetOrCreateValue(db)).Saving.Add(entry.Entity);
         }
-        foreach (var _ in db.ChangeTracker.Entries<OutboxMessage>())
+    }
+
+    private void Saved(DbContext? db)
+    {
+        if (db is null || !Contexts.TryGetValue(db, out var pending)) return;
+        if (db.Database.CurrentTransaction is null)
         {
-            signal.Notify();
-            return;
+            // Its own transaction, committed by now. Anything else still listed belongs to a transaction that
+            // ended without a commit we saw.
+            pending.Written.Clear();
+        }
+        pending.Written.AddRange(pending.Saving); // numbered by now: SaveChanges reads the sequence back
+        pending.Saving.Clear();
+        if (db.Database.CurrentTransaction is null) HandOff(db);
+    }
+
+    private static void Unstage(DbContext? db)
+    {
+        if (db is not null && Contexts.TryGetValue(db, out var pending)) pending.Saving.Clear();
+    }
+
+    private void HandOff(DbContext? db)
+    {
+        if (db is null || !Contexts.TryGetValue(db, out var pending) || pending.Written.Count == 0) return;
+        var rows = pending.Written.ToList();
+        pending.Written.Clear();
+        signal.Committed(rows);
+    }
+
+    private static void Forget(DbContext? db)
+    {
+        if (db is not null && Contexts.TryGetValue(db, out var pending))
+        {
+            pending.Written.Clear();
+            pending.Saving.Clear();
         }
     }
 }
@@ -76,6 +221,14 @@ internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : SaveChanges
 /// Publishes outbox rows in order and deletes them once the broker has confirmed them. A failed
 /// publish stays in the table and is retried with backoff; nothing is lost if the process dies
 /// between the commit and the publish (the next start publishes it).
+/// <para>
+/// On SQLite (one process per database file) the rows this process commits are handed to the relay
+/// (<see cref="OutboxSignal"/>), and it publishes them from memory instead of reading them back: it
+/// does so only while they continue the table's numbering without a gap from the last row it
+/// published, which on SQLite (one writer at a time) is the commit order. Anything else (a gap, a
+/// failed publish, a wake with nothing handed over, rows held beyond the limit, the start) sends it
+/// back to reading the table, which is always complete.
+/// </para>
 /// </summary>
 public sealed class OutboxRelay<TContext>(
     IServiceScopeFactory scopes, IBus bus, OutboxSignal signal, ILogger<OutboxRelay<TContext>> log) : BackgroundService
@@ -88,6 +241,27 @@ public sealed class OutboxRelay<TContext>(
         .Where(t => t.IsClass && typeof(IIntegrationEvent).IsAssignableFrom(t))
         .ToDictionary(t => t.FullName!);
 
+    /// <summary>
+    /// The last sequence number published (or found dead) when every row up to it is known handled, so
+    /// rows handed over from memory may continue from it; null while the table must be read.
+    /// </summary>
+    private long? _handledThrough;
+
+    /// <summary>How many rows the relay published from memory and from the table (for tests and diagnostics).</summary>
+    internal (long FromMemory, long FromTable) Published => (Interlocked.Read(ref _fromMemory), Interlocked.Read(ref _fromTable));
+
+    private long _fromMemory;
+    private long _fromTable;
+
+    /// <summary>
+    /// Rows up to here went out from memory and wait to be deleted: one range delete every
+    /// <see cref="DeleteInterval"/> (and before the table is read), not one write transaction per pass.
+    /// A crash before it publishes them again, as a crash between a publish and its delete always could.
+    /// </summary>
+    private long? _deleteThrough;
+    private long _lastDelete;
+    private static readonly TimeSpan DeleteInterval = TimeSpan.FromMilliseconds(100);
+
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         var failures = 0;
@@ -95,26 +269,93 @@ public sealed class OutboxRelay<TContext>(
         {
             try
             {
-                await signal.WaitAsync(PollInterval, ct);
-                while (await RelayBatchAsync(ct) == BatchSize) { }
+                var woken = await signal.WaitAsync(PollInterval, ct);
+                if (!woken || !await RelayHeldAsync(ct))
+                {
+                    while (await RelayBatchAsync(ct) == BatchSize) { }
+                }
                 failures = 0;
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { break; }
             catch (Exception ex)
             {
+                _handledThrough = null;
                 failures++;
                 var delay = TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(failures, 10))));
                 log.LogWarning(ex, "Outbox relay failed ({Failures} in a row); retrying in {Delay}", failures, delay);
-                try { await Task.Delay(delay, ct); } catch (OperationCanceledException) { return; }
+                try { await Task.Delay(delay, ct); } catch (OperationCanceledException) { break; }
             }
+        }
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await DeletePublishedAsync(scope, scope.ServiceProvider.GetRequiredService<TContext>());
+        }
+        catch (Exception ex)
+        {
+            log.LogWarning(ex, "Could not delete the outbox rows published last; they will be published again at the next start");
         }
     }
 
-    /// <summary>Returns how many rows were read, so the caller keeps going while the table is full.</summary>
+    /// <summary>
+    /// Publishes the rows handed over since the last pass, when they continue from the last handled
+    /// row without a gap; false when the table must be read instead.
+    /// </summary>
+    private async Task<bool> RelayHeldAsync(CancellationToken ct)
+    {
+        if (_handledThrough is not { } through || signal.Overflowed) return false;
+        var rows = signal.TakeHeld();
+        // Rows the last table pass already published (committed between its start and its read).
+        rows.RemoveAll(r => r.Sequence <= through);
+        // Nothing new: a wake for rows an earlier pass took. A row committed without being handed over shows
+        // up as a gap before the next one that is, or is read by the pass that follows a quiet poll interval.
+        if (rows.Count == 0) return true;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (rows[i].Sequence != through + 1 + i) return false;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TContext>();
+        for (var start = 0; start < rows.Count; start += BatchSize)
+        {
+            var batch = rows.GetRange(start, Math.Min(BatchSize, rows.Count - start));
+            var published = await PublishAsync(scope, db, batch, deferDelete: true, ct);
+            Interlocked.Add(ref _fromMemory, published);
+            _handledThrough = _deleteThrough = batch[^1].Sequence;
+        }
+        if (Environment.TickCount64 - _lastDelete >= DeleteInterval.TotalMilliseconds) await DeletePublishedAsync(scope, db);
+        return true;
+    }
+
+    /// <summary>Deletes the rows published from memory so far (never a dead row: those stay for inspection).</summary>
+    private async Task DeletePublishedAsync(AsyncServiceScope scope, TContext db)
+    {
+        _lastDelete = Environment.TickCount64;
+        if (_deleteThrough is not { } through) return;
+        using (await scope.ServiceProvider.GetRequiredService<DatabaseWriteGate>().EnterAsync(CancellationToken.None))
+            await db.Database.ExecuteSqlAsync($"DELETE FROM outbox_messages WHERE sequence <= {through} AND dead_at IS NULL", CancellationToken.None);
+        _deleteThrough = null;
+    }
+
+    /// <summary>Reads and publishes the oldest rows of the table; returns how many were read, so the caller keeps going while the table is full.</summary>
     public async Task<int> RelayBatchAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
+        var sqlite = db.Database.IsSqlite();
+        signal.HoldsRows = sqlite;
+        _handledThrough = null;
+        await DeletePublishedAsync(scope, db); // else the read would find them again
+        // Rows handed over until now are in the table (committed first): read from there, and only
+        // rows committed from here on continue from memory.
+        signal.TakeHeld(clearOverflow: true);
+        // The last number handed out so far; read before the rows, so every row up to it is among them
+        // (or gone) when the read is not cut short by the batch size.
+        var head = sqlite
+            ? await db.Database.SqlQuery<long>($"SELECT seq AS \"Value\" FROM sqlite_sequence WHERE name = 'outbox_messages'").ToListAsync(ct)
+            : null;
+
         // PostgreSQL may run several instances of a service against one database: each relay claims
         // its rows (locked until its transaction ends) and skips rows another relay holds. SQLite has
         // one process per database file, so no claim is needed there.
@@ -124,14 +365,29 @@ public sealed class OutboxRelay<TContext>(
             : await db.Set<OutboxMessage>().FromSql(
                     $"SELECT * FROM outbox_messages WHERE dead_at IS NULL ORDER BY sequence LIMIT {BatchSize} FOR UPDATE SKIP LOCKED")
                 .AsNoTracking().ToListAsync(ct);
-        if (batch.Count == 0) return 0;
+        if (batch.Count > 0)
+        {
+            var published = await PublishAsync(scope, db, batch, deferDelete: false, ct);
+            Interlocked.Add(ref _fromTable, published);
+        }
+        if (claim is not null) await claim.CommitAsync(CancellationToken.None);
+        if (sqlite && batch.Count < BatchSize)
+            _handledThrough = Math.Max(head is [var last] ? last : 0, batch.Count > 0 ? batch[^1].Sequence : 0);
+        return batch.Count;
+    }
 
+    /// <summary>
+    /// Publishes rows in sequence order (started together on one connection, so confirms overlap), marks
+    /// the ones that can never be published dead, and deletes the published ones (unless told to leave
+    /// that to <see cref="DeletePublishedAsync"/>, when all went out); throws when any failed.
+    /// </summary>
+    private async Task<int> PublishAsync(AsyncServiceScope scope, TContext db, List<OutboxMessage> batch, bool deferDelete, CancellationToken ct)
+    {
         var published = new List<long>(batch.Count);
         Exception? firstError = null;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             timeout.CancelAfter(PublishTimeout);
-            // Started in sequence order on one connection; awaited together so confirms overlap.
             var sends = new List<(OutboxMessage Row, Task Publish)>(batch.Count);
             foreach (var row in batch)
             {
@@ -166,13 +422,12 @@ public sealed class OutboxRelay<TContext>(
             }
         }
 
-        if (published.Count > 0)
+        if (published.Count > 0 && (!deferDelete || firstError is not null))
             using (await scope.ServiceProvider.GetRequiredService<DatabaseWriteGate>().EnterAsync(CancellationToken.None))
-                await DeleteAsync(db, claim is not null, published);
-        if (claim is not null) await claim.CommitAsync(CancellationToken.None);
+                await DeleteAsync(db, db.Database.IsPostgres(), published);
         if (firstError is not null)
             throw new InvalidOperationException($"{batch.Count - published.Count} outbox message(s) not published", firstError);
-        return batch.Count;
+        return published.Count;
     }
 
     /// <summary>

@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using MissionControl.Contracts.Tasks;
+using MissionControl.Messaging;
+using MissionControl.Tasks.Data;
+
+namespace MissionControl.Tasks.Tests;
+
+/// <summary>
+/// On SQLite the relay publishes the rows this process commits from memory (handed over at the
+/// commit) instead of reading them back: in commit order, each once, never a row whose transaction
+/// rolled back, and a row it was not handed (written some other way) still in its place.
+/// </summary>
+public sealed class OutboxRelayOnSqliteTests : IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"mc-outbox-relay-{Guid.NewGuid():N}.db");
+    private readonly OutboxSignal _signal = new();
+    private readonly RecordingBus _bus = (RecordingBus)(object)DispatchProxy.Create<IBus, RecordingBus>();
+    private ServiceProvider _services = null!;
+    private OutboxRelay<TasksDbContext> _relay = null!;
+
+    public async Task InitializeAsync()
+    {
+        var interceptor = new OutboxCommitInterceptor(_signal);
+        var options = new DbContextOptionsBuilder<SqliteTasksDbContext>().UseSqlite($"Data Source={_path}").UseSnakeCaseNamingConvention()
+            .AddInterceptors(interceptor).Options;
+        _services = new ServiceCollection()
+            .AddScoped<TasksDbContext>(_ => new SqliteTasksDbContext(options))
+            .AddSingleton(new DatabaseWriteGate(serialize: true))
+            .BuildServiceProvider();
+        await using (var db = Open()) await db.Database.MigrateAsync();
+        _relay = new OutboxRelay<TasksDbContext>(_services.GetRequiredService<IServiceScopeFactory>(), (IBus)(object)_bus, _signal,
+            NullLogger<OutboxRelay<TasksDbContext>>.Instance);
+        await _relay.StartAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _relay.StopAsync(CancellationToken.None);
+        await _services.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(_path + suffix);
+    }
+
+    private TasksDbContext Open() => _services.CreateScope().ServiceProvider.GetRequiredService<TasksDbContext>();
+
+    [Fact]
+    public async Task Committed_rows_go_out_from_memory_in_commit_order()
+    {
+        await StartFromTheTableAsync();
+        await using var db = Open();
+        for (var t = 0; t < 4; t++)
+        {
+            await using var tx = await db.Database.BeginTransactionAsync();
+            for (var i = 0; i < 5; i++) db.AddIntegrationEvent(Created($"row {1 + t * 5 + i}"));
+            await db.WriteAddedAsync(default); // as the group commits write them
+            await tx.CommitAsync();
+        }
+        db.AddIntegrationEvent(Created("row 21"));
+        await db.SaveChangesAsync(); // SaveChanges in its own transaction
+        await WaitForAsync(22);
+
+        Assert.Equal(Enumerable.Range(0, 22).Select(i => $"row {i}"), _bus.Titles());
+        Assert.Equal((21L, 1L), _relay.Published);
+        await OutboxEmptiesAsync(db); // deleted together, soon after
+    }
+
+    [Fact]
+    public async Task A_row_it_was_not_handed_is_published_in_its_place()
+    {
+        await StartFromTheTableAsync();
+        await using var db = Open();
+        // Written behind the relay's back (no hand-over, no wake), then three that are handed over.
+        var payload = System.Text.Json.JsonSerializer.Serialize(Created("row 1"), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO outbox_messages (message_id, type, payload, occurred_at, attempts)
+            VALUES ({Guid.NewGuid().ToString().ToUpperInvariant()}, {typeof(TaskCreated).FullName}, {payload}, {DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF")}, 0)
+            """);
+        await using (var tx = await db.Database.BeginTransactionAsync())
+        {
+            for (var i = 2; i <= 4; i++) db.AddIntegrationEvent(Created($"row {i}"));
+            await db.WriteAddedAsync(default);
+            await tx.CommitAsync();
+        }
+        await WaitForAsync(5);
+
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"row {i}"), _bus.Titles());
+        Assert.Equal(0, await db.Set<OutboxMessage>().CountAsync());
+        Assert.Equal(5L, _relay.Published.FromTable); // the gap sent it back to the table, which had them all
+    }
+
+    [Fact]
+    public async Task Rows_of_a_transaction_that_did_not_commit_are_never_published()
+    {
+        await StartFromTheTableAsync();
+        await using var db = Open();
+        await using (var tx = await db.Database.BeginTransactionAsync())
+        {
+            db.AddIntegrationEvent(Created("rolled back"));
+            await db.WriteAddedAsync(default);
+            await tx.RollbackAsync();
+        }
+        await using (var tx = await db.Database.BeginTransactionAsync())
+        {
+            db.AddIntegrationEvent(Created("disposed without a commit"));
+            await db.WriteAddedAsync(default);
+        }
+        // The rolled-back rows' numbers are handed out again (SQLite reuses them): the rows that get them must go out.
+        await using (var tx = await db.Database.BeginTransactionAsync())
+        {
+            db.AddIntegrationEvent(Created("row 1"));
+            await db.WriteAddedAsync(default);
+            await tx.CommitAsync();
+        }
+        db.AddIntegrationEvent(Created("row 2"));
+        await db.SaveChangesAsync();
+        await WaitForAsync(3);
+        await Task.Delay(1500); // a poll interval: a table pass would find any row left behind
+
+        Assert.Equal(["row 0", "row 1", "row 2"], _bus.Titles());
+        await OutboxEmptiesAsync(db);
+        Assert.Equal(2L, _relay.Published.FromMemory);
+    }
+
+    [Fact]
+    public async Task A_handed_over_row_that_can_never_go_out_is_kept_dead_and_the_rows_after_it_go_out()
+    {
+        await StartFromTheTableAsync();
+        await using var db = Open();
+        await using (var tx = await db.Database.BeginTransactionAsync())
+        {
+            db.AddIntegrationEvent(Created("row 1"));
+            db.Set<OutboxMessage>().Add(new OutboxMessage { MessageId = Guid.NewGuid(), Type = "No.Such.Event", Payload = "{}", OccurredAt = DateTime.UtcNow });
+            await db.WriteAddedAsync(default);
+            await tx.CommitAsync();
+        }
+        db.AddIntegrationEvent(Created("row 2"));
+        await db.SaveChangesAsync();
+        await WaitForAsync(3);
+        await Task.Delay(1500); // the deferred delete, and a table pass after a quiet poll interval
+
+        Assert.Equal(["row 0", "row 1", "row 2"], _bus.Titles());
+        var left = Assert.Single(await db.Set<OutboxMessage>().AsNoTracking().ToListAsync());
+        Assert.Equal("No.Such.Event", left.Type);
+        Assert.NotNull(left.DeadAt);
+        Assert.Equal((2L, 1L), _relay.Published);
+    }
+
+    /// <summary>The relay starts from the table: one row it reads there, after which it takes committed rows from memory.</summary>
+    private async Task StartFromTheTableAsync()
+    {
+        await using var db = Open();
+        db.AddIntegrationEvent(Created("row 0"));
+        await db.SaveChangesAsync();
+        await WaitForAsync(1);
+        Assert.Equal((0L, 1L), _relay.Published);
+    }
+
+    private static async Task OutboxEmptiesAsync(TasksDbContext db)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (await db.Set<OutboxMessage>().CountAsync() is var left and > 0)
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"{left} published outbox row(s) still in the table");
+            await Task.Delay(20);
+        }
+    }
+
+    private async Task WaitForAsync(int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (_bus.Titles().Count < count)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{_bus.Titles().Count} of {count} events published: {string.Join(", ", _bus.Titles())}");
+            await Task.Delay(10);
+        }
+        // Published includes the delete that follows the broker's confirm.
+        while (_relay.Published.FromMemory + _relay.Published.FromTable < count && DateTime.UtcNow < deadline) await Task.Delay(10);
+    }
+
+    private static TaskCreated Created(string title)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var board = Guid.NewGuid();
+        return new TaskCreated
+        {
+            OrganizationId = Guid.NewGuid(), BoardId = board, OccurredAt = now,
+            Task = new TaskSnapshot { Id = Guid.NewGuid(), BoardId = board, Title = title, Status = "inbox", Priority = "low", CreatedAt = now, UpdatedAt = now },
+            Activity = new ActivityInfo { Id = Guid.NewGuid(), EventType = "task.created", CreatedAt = now },
+        };
+    }
+}
+
+/// <summary>An IBus that records what is published (in call order) and confirms at once.</summary>
+public class RecordingBus : DispatchProxy
+{
+    private readonly ConcurrentQueue<object> _published = new();
+
+    public List<string> Titles() => _published.OfType<TaskCreated>().Select(e => e.Task.Title).ToList();
+
+    protected override object? Invoke(MethodInfo? method, object?[]? args)
+    {
+        if (method?.Name == nameof(IPublishEndpoint.Publish) && args is [{ } message, ..])
+        {
+            _published.Enqueue(message);
+            return Task.CompletedTask;
+        }
+        throw new NotSupportedException($"RecordingBus does not implement {method?.Name}");
+    }
+}
