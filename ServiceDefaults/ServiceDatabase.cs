@@ -89,10 +89,15 @@ public static class ServiceDatabase
         v => v.Kind == DateTimeKind.Utc ? v : DateTime.SpecifyKind(v.ToUniversalTime(), DateTimeKind.Utc),
         v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
 
-    /// <summary>WAL is set once on the file; these are per connection.</summary>
+    /// <summary>
+    /// WAL is set once on the file; these are per connection, and kept by it while it waits in
+    /// Microsoft.Data.Sqlite's pool: applied once per physical connection (its native handle), not at
+    /// every open (an open per unit of work, two statements parsed and run each time).
+    /// </summary>
     private sealed class SqlitePragmas : DbConnectionInterceptor
     {
         public static readonly SqlitePragmas Instance = new();
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> Applied = [];
 
         public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
 
@@ -104,9 +109,12 @@ public static class ServiceDatabase
 
         private static void Apply(DbConnection connection)
         {
+            var handle = (connection as Microsoft.Data.Sqlite.SqliteConnection)?.Handle;
+            if (handle is not null && Applied.TryGetValue(handle, out _)) return;
             using var cmd = connection.CreateCommand();
             cmd.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;";
             cmd.ExecuteNonQuery();
+            if (handle is not null) Applied.AddOrUpdate(handle, Instance);
         }
     }
 }

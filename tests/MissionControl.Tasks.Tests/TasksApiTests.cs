@@ -194,6 +194,26 @@ public sealed class TasksApiOnSqliteTests(BrokerFixture broker) : TasksApiTests(
 {
     protected override string DatabaseConnectionString() =>
         $"Data Source={Path.Combine(Path.GetTempPath(), $"mc-tasks-test-{Guid.NewGuid():N}.db")}";
+
+    /// <summary>The pragmas are set once per physical connection: a pooled one keeps them, a new one gets them.</summary>
+    [Fact]
+    public async Task Every_connection_runs_with_the_services_pragmas()
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            // Two at once: the second needs a physical connection of its own.
+            using var first = Tasks.Services.CreateScope();
+            using var second = Tasks.Services.CreateScope();
+            foreach (var scope in new[] { first, second })
+            {
+                var db = scope.ServiceProvider.GetRequiredService<TasksDbContext>();
+                await db.Database.OpenConnectionAsync();
+                Assert.Equal([1L], await db.Database.SqlQuery<long>($"SELECT synchronous AS \"Value\" FROM pragma_synchronous").ToListAsync());
+                Assert.Equal([10000L], await db.Database.SqlQuery<long>($"SELECT timeout AS \"Value\" FROM pragma_busy_timeout").ToListAsync());
+            }
+            foreach (var scope in new[] { first, second }) await scope.ServiceProvider.GetRequiredService<TasksDbContext>().Database.CloseConnectionAsync();
+        }
+    }
 }
 
 [Collection(InfrastructureCollection.Collection)]
