@@ -24,4 +24,16 @@ public sealed class LaunchEnvironmentTests : IDisposable
         foreach (var instance in config.InstancesOf(project))
             Assert.Null(config.EnvironmentFor(instance).GetValueOrDefault(Delay));
     }
+
+    [Fact]
+    public void Apps_recompile_a_method_after_a_thousand_calls_unless_told_otherwise()
+    {
+        const string threshold = "DOTNET_TC_CallCountThreshold";
+        var config = LaunchConfiguration.Create(new AppHostPaths(_root.FullName, Path.Combine(_root.FullName, "state")), new AppHostOptions());
+        var inherited = Environment.GetEnvironmentVariable(threshold);
+
+        foreach (var project in LaunchConfiguration.Services.Append(LaunchConfiguration.Edge))
+        foreach (var instance in config.InstancesOf(project))
+            Assert.Equal(inherited ?? "1000", config.EnvironmentFor(instance)[threshold]);
+    }
 }
