@@ -105,12 +105,16 @@ public sealed class RabbitMqServer : IAsyncDisposable
         var epmdPort = FreePort.Next();
         var log = options.Log ?? (_ => { });
 
-        // A fresh node every time: the work dir holds only this node's files.
+        // A fresh node every time: the work dir holds only this node's files (a node name of its own each
+        // start, so the earlier nodes' data and their per-node logs would only pile up).
         var home = Path.Combine(workDir, "home");
         var mnesia = Path.Combine(workDir, "mnesia");
-        if (!keepData && Directory.Exists(mnesia))
+        foreach (var stale in new[] { mnesia, Path.Combine(workDir, "log") })
         {
-            Directory.Delete(mnesia, recursive: true);
+            if (!keepData && Directory.Exists(stale))
+            {
+                Directory.Delete(stale, recursive: true);
+            }
         }
         foreach (var dir in new[] { workDir, home, mnesia, Path.Combine(workDir, "log") })
         {

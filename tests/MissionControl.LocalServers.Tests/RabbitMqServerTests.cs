@@ -6,10 +6,15 @@ public sealed class RabbitMqServerTests(ITestOutputHelper output)
     public async Task StartAsync_AcceptsAmqpAndRoundTripsAMessage_AndDisposeLeavesNothingRunning()
     {
         var workDir = Probes.NewWorkDir("rabbitmq");
+        // What an earlier node (each start has a name of its own) left in the work dir.
+        var stale = Path.Combine(workDir, "log", "mc-1-earlier@localhost_upgrade.log");
+        Directory.CreateDirectory(Path.GetDirectoryName(stale)!);
+        File.WriteAllText(stale, "");
         var server = await RabbitMqServer.StartAsync(new LocalServerOptions(workDir) { Log = output.WriteLine });
         int pid = server.Pid, epmdPid = server.EpmdPid;
         try
         {
+            Assert.False(File.Exists(stale), "an earlier node's log is left behind");
             Assert.Equal($"amqp://guest:guest@127.0.0.1:{server.Port}", server.ConnectionString);
             Assert.True(File.Exists(server.LogPath));
             Assert.Equal("hello from the test", await Probes.RoundTripAsync(server.ConnectionString, "hello from the test"));
