@@ -58,7 +58,7 @@ public sealed class OutboxSignal
     /// <summary>True when rows were dropped for want of room: only the table has them all.</summary>
     internal bool Overflowed => _overflowed;
 
-    /// <summary>Everything held, in sequence order; the overflow mark is cleared (the caller reads the table next).</summary>
+    /// <summary>Everything held, in sequence order; with <paramref name="clearOverflow"/> (the caller reads the table next) the overflow mark is cleared first.</summary>
     internal List<OutboxMessage> TakeHeld(bool clearOverflow = false)
     {
         if (clearOverflow) _overflowed = false;
@@ -226,7 +226,7 @@ internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : SaveChanges
 /// (<see cref="OutboxSignal"/>), and it publishes them from memory instead of reading them back: it
 /// does so only while they continue the table's numbering without a gap from the last row it
 /// published, which on SQLite (one writer at a time) is the commit order. Anything else (a gap, a
-/// failed publish, a wake with nothing handed over, rows held beyond the limit, the start) sends it
+/// failed publish, a poll interval without a commit, rows held beyond the limit, the start) sends it
 /// back to reading the table, which is always complete.
 /// </para>
 /// </summary>

@@ -12,17 +12,7 @@ namespace MissionControl.Tasks.Tests;
 [Collection(InfrastructureCollection.Collection)]
 public sealed class OutboxClaimTests(BrokerFixture broker, PostgresFixture postgres)
 {
-    private static TaskCreated Event(string title)
-    {
-        var now = DateTimeOffset.UtcNow;
-        var board = Guid.NewGuid();
-        return new TaskCreated
-        {
-            OrganizationId = Guid.NewGuid(), BoardId = board, OccurredAt = now,
-            Task = new TaskSnapshot { Id = Guid.NewGuid(), BoardId = board, Title = title, Status = "inbox", Priority = "low", CreatedAt = now, UpdatedAt = now },
-            Activity = new ActivityInfo { Id = Guid.NewGuid(), EventType = "task.created", CreatedAt = now },
-        };
-    }
+    private static TaskCreated Event(string title) => OutboxEvents.TaskCreated(title);
 
     [Fact]
     public async Task A_relay_skips_rows_another_instance_holds_and_publishes_them_once_released()

@@ -182,7 +182,13 @@ public sealed class OutboxRelayOnSqliteTests : IAsyncLifetime
         while (_relay.Published.FromMemory + _relay.Published.FromTable < count && DateTime.UtcNow < deadline) await Task.Delay(10);
     }
 
-    private static TaskCreated Created(string title)
+    private static TaskCreated Created(string title) => OutboxEvents.TaskCreated(title);
+}
+
+/// <summary>Events for outbox tests: a task on a board of its own.</summary>
+public static class OutboxEvents
+{
+    public static TaskCreated TaskCreated(string title)
     {
         var now = DateTimeOffset.UtcNow;
         var board = Guid.NewGuid();
