@@ -109,9 +109,9 @@ public sealed class RabbitMqServer : IAsyncDisposable
         // start, so the earlier nodes' data and their per-node logs would only pile up).
         var home = Path.Combine(workDir, "home");
         var mnesia = Path.Combine(workDir, "mnesia");
-        foreach (var stale in new[] { mnesia, Path.Combine(workDir, "log") })
+        foreach (var stale in keepData ? [] : new[] { mnesia, Path.Combine(workDir, "log") })
         {
-            if (!keepData && Directory.Exists(stale))
+            if (Directory.Exists(stale))
             {
                 Directory.Delete(stale, recursive: true);
             }

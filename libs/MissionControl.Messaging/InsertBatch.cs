@@ -30,14 +30,16 @@ public static class InsertBatch
 
     private static readonly ConcurrentDictionary<IEntityType, Table?> Tables = new();
 
-    /// <summary>A table's columns in insert order; <see cref="Generated"/> is the outbox sequence, left out of the INSERT.</summary>
-    private sealed class Table(string name, IProperty[] columns, string[] columnNames, IProperty? generated, string? generatedColumn)
+    /// <summary>
+    /// A table's columns in insert order; <see cref="Sequence"/> is the outbox's sequence column (null for
+    /// any other table), left out of the INSERT.
+    /// </summary>
+    private sealed class Table(string name, IProperty[] columns, string[] columnNames, string? sequence)
     {
         public string Name { get; } = name;
-        public string? GeneratedColumn { get; } = generatedColumn;
+        public string? Sequence { get; } = sequence;
         public IProperty[] Columns { get; } = columns;
         public string[] ColumnNames { get; } = columnNames;
-        public IProperty? Generated { get; } = generated;
         public RelationalTypeMapping[] Mappings { get; } = columns.Select(p => p.GetRelationalTypeMapping()).ToArray();
 
         /// <summary>The statement text and parameter names for a number of rows, built once per count.</summary>
@@ -79,7 +81,7 @@ public static class InsertBatch
         foreach (var (table, rows) in groups)
         {
             // The change tracker lists entries in no promised order (after a detach, new ones can come back to front).
-            if (table.Generated is not null) rows.Sort((a, b) => ((OutboxMessage)a.Entity).QueuedOrder.CompareTo(((OutboxMessage)b.Entity).QueuedOrder));
+            if (table.Sequence is not null) rows.Sort((a, b) => ((OutboxMessage)a.Entity).QueuedOrder.CompareTo(((OutboxMessage)b.Entity).QueuedOrder));
             // SQLite: one single-row statement, prepared once and run per row. SQLite looks each named
             // parameter up by a linear scan while parsing, so a multi-row statement's parse grows with
             // the square of its parameter count (that scan was 8% of metrics' CPU). Re-running a
@@ -110,7 +112,7 @@ public static class InsertBatch
                 {
                     // SQLite's async methods run synchronously anyway. There the outbox row's number is read
                     // back (RETURNING): the relay publishes the rows it is handed in that order.
-                    if (sqlite && table.Generated is not null) ((OutboxMessage)rows[start].Entity).Sequence = Convert.ToInt64(command.ExecuteScalar());
+                    if (sqlite && table.Sequence is not null) ((OutboxMessage)rows[start].Entity).Sequence = Convert.ToInt64(command.ExecuteScalar());
                     else if (sqlite) command.ExecuteNonQuery();
                     else await command.ExecuteNonQueryAsync(ct);
                 }
@@ -121,7 +123,7 @@ public static class InsertBatch
                         rows.GetRange(start, count));
                 }
             }
-            if (table.Generated is not null) OutboxCommitInterceptor.MarkWritten(db, rows.Select(r => (OutboxMessage)r.Entity));
+            if (table.Sequence is not null) OutboxCommitInterceptor.MarkWritten(db, rows.Select(r => (OutboxMessage)r.Entity));
             foreach (var entry in rows) entry.State = EntityState.Detached;
             written += rows.Count;
         }
@@ -144,7 +146,7 @@ public static class InsertBatch
             }
             text.Append(')');
         }
-        if (returning && table.GeneratedColumn is { } generated) text.Append(" RETURNING ").Append(generated);
+        if (returning && table.Sequence is { } sequence) text.Append(" RETURNING ").Append(sequence);
         return (text.ToString(), names);
     }
 
@@ -164,7 +166,7 @@ public static class InsertBatch
         if (columns.Any(p => p.ValueGenerated != ValueGenerated.Never && !(p.IsPrimaryKey() && p.ClrType == typeof(Guid)))) return null;
         var sql = db.GetService<ISqlGenerationHelper>();
         return new Table(sql.DelimitIdentifier(name, t.GetSchema()), columns,
-            columns.Select(p => sql.DelimitIdentifier(p.GetColumnName(store)!)).ToArray(), generated,
+            columns.Select(p => sql.DelimitIdentifier(p.GetColumnName(store)!)).ToArray(),
             generated is null ? null : sql.DelimitIdentifier(generated.GetColumnName(store)!));
     });
 }

@@ -183,15 +183,13 @@ internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : SaveChanges
     private void Saved(DbContext? db)
     {
         if (db is null || !Contexts.TryGetValue(db, out var pending)) return;
-        if (db.Database.CurrentTransaction is null)
-        {
-            // Its own transaction, committed by now. Anything else still listed belongs to a transaction that
-            // ended without a commit we saw.
-            pending.Written.Clear();
-        }
+        // In its own transaction, committed by now: anything else still listed belongs to a transaction that
+        // ended without a commit we saw.
+        var ownTransaction = db.Database.CurrentTransaction is null;
+        if (ownTransaction) pending.Written.Clear();
         pending.Written.AddRange(pending.Saving); // numbered by now: SaveChanges reads the sequence back
         pending.Saving.Clear();
-        if (db.Database.CurrentTransaction is null) HandOff(db);
+        if (ownTransaction) HandOff(db);
     }
 
     private static void Unstage(DbContext? db)

@@ -53,13 +53,7 @@ public sealed class OutboxRelayOnSqliteTests : IAsyncLifetime
     {
         await StartFromTheTableAsync();
         await using var db = Open();
-        for (var t = 0; t < 4; t++)
-        {
-            await using var tx = await db.Database.BeginTransactionAsync();
-            for (var i = 0; i < 5; i++) db.AddIntegrationEvent(Created($"row {1 + t * 5 + i}"));
-            await db.WriteAddedAsync(default); // as the group commits write them
-            await tx.CommitAsync();
-        }
+        for (var t = 0; t < 4; t++) await CommitAsync(db, Enumerable.Range(1 + t * 5, 5).Select(i => $"row {i}").ToArray());
         db.AddIntegrationEvent(Created("row 21"));
         await db.SaveChangesAsync(); // SaveChanges in its own transaction
         await WaitForAsync(22);
@@ -80,12 +74,7 @@ public sealed class OutboxRelayOnSqliteTests : IAsyncLifetime
             INSERT INTO outbox_messages (message_id, type, payload, occurred_at, attempts)
             VALUES ({Guid.NewGuid().ToString().ToUpperInvariant()}, {typeof(TaskCreated).FullName}, {payload}, {DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF")}, 0)
             """);
-        await using (var tx = await db.Database.BeginTransactionAsync())
-        {
-            for (var i = 2; i <= 4; i++) db.AddIntegrationEvent(Created($"row {i}"));
-            await db.WriteAddedAsync(default);
-            await tx.CommitAsync();
-        }
+        await CommitAsync(db, "row 2", "row 3", "row 4");
         await WaitForAsync(5);
 
         Assert.Equal(Enumerable.Range(0, 5).Select(i => $"row {i}"), _bus.Titles());
@@ -110,12 +99,7 @@ public sealed class OutboxRelayOnSqliteTests : IAsyncLifetime
             await db.WriteAddedAsync(default);
         }
         // The rolled-back rows' numbers are handed out again (SQLite reuses them): the rows that get them must go out.
-        await using (var tx = await db.Database.BeginTransactionAsync())
-        {
-            db.AddIntegrationEvent(Created("row 1"));
-            await db.WriteAddedAsync(default);
-            await tx.CommitAsync();
-        }
+        await CommitAsync(db, "row 1");
         db.AddIntegrationEvent(Created("row 2"));
         await db.SaveChangesAsync();
         await WaitForAsync(3);
@@ -148,6 +132,15 @@ public sealed class OutboxRelayOnSqliteTests : IAsyncLifetime
         Assert.Equal("No.Such.Event", left.Type);
         Assert.NotNull(left.DeadAt);
         Assert.Equal((2L, 1L), _relay.Published);
+    }
+
+    /// <summary>Events in one transaction, written as the group commits write them (InsertBatch).</summary>
+    private static async Task CommitAsync(TasksDbContext db, params string[] titles)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync();
+        foreach (var title in titles) db.AddIntegrationEvent(Created(title));
+        await db.WriteAddedAsync(default);
+        await tx.CommitAsync();
     }
 
     /// <summary>The relay starts from the table: one row it reads there, after which it takes committed rows from memory.</summary>
