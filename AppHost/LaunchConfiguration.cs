@@ -38,6 +38,7 @@ internal sealed class LaunchConfiguration
     private readonly Dictionary<string, int> _ports = [];
 
     private readonly string _configuration;
+    private readonly Lazy<bool> _publishCurrent;
     private readonly string _environment;
 
     private LaunchConfiguration(AppHostPaths paths, AppHostOptions options, string adminToken, string adminTokenSource)
@@ -45,6 +46,7 @@ internal sealed class LaunchConfiguration
         _paths = paths;
         _environment = options.Environment;
         _configuration = options.Configuration.ToLowerInvariant();
+        _publishCurrent = new(() => PublishInputs.UpToDate(paths, PublishInputs.Fingerprint(paths.Repo)));
         EdgePort = options.EdgePort;
         Replicas = options.Replicas;
         AdminToken = adminToken;
@@ -98,14 +100,18 @@ internal sealed class LaunchConfiguration
 
     /// <summary>
     /// The ReadyToRun publish of a Release build (<see cref="ReadyToRunPublish"/>) when it is there and
-    /// not older than the plain build output; else the build output (Debug, or a build made without the AppHost).
+    /// either made from the current sources or not older than the plain build output; else the build output
+    /// (Debug, or a build made without the AppHost). A Release build of something that references an app
+    /// (the bench references the gateway-bridge) rewrites that app's build output without changing a
+    /// source: the publish, being current, still runs (an app without ReadyToRun costs ~1 s more CPU to start).
     /// </summary>
     public string DllPath(ProjectDefinition project)
     {
         var built = Path.Combine(_paths.Repo, "artifacts", "bin", project.AssemblyName, _configuration, project.AssemblyName + ".dll");
         if (_configuration != "release") return built;
         var published = ReadyToRunPublish.DllPath(_paths, project.AssemblyName);
-        return File.Exists(published) && (!File.Exists(built) || File.GetLastWriteTimeUtc(published) >= File.GetLastWriteTimeUtc(built))
+        return File.Exists(published) && (!File.Exists(built) || _publishCurrent.Value
+                                          || File.GetLastWriteTimeUtc(published) >= File.GetLastWriteTimeUtc(built))
             ? published : built;
     }
 
