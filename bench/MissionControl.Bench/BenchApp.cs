@@ -84,6 +84,16 @@ internal static class BenchApp
                 Console.WriteLine($"  board        {boardId}");
 
                 var runner = new LoadRunner(api, runId);
+                var cpu = new ProcessCpu(report.IdleMemory ?? ProcessMemory.Measure("cpu", options.Pids));
+                async Task StepAsync(string name, LoadOp op, int concurrency)
+                {
+                    Func<CpuUse>? measured = cpu.IsEmpty ? null : cpu.Start();
+                    LoadResult r = await runner.RunAsync(name, op, concurrency, duration).ConfigureAwait(false);
+                    r = r with { Cpu = measured?.Invoke() };
+                    Report.PrintLoad(r);
+                    report.Load.Add(r);
+                }
+
                 if (options.WarmupSeconds > 0)
                 {
                     int warmupConcurrency = Concurrencies.Max();
@@ -101,9 +111,7 @@ internal static class BenchApp
                     foreach (int c in Concurrencies)
                     {
                         Progress($"task create through the edge: POST /api/v1/boards/{{id}}/tasks, concurrency {c}, {options.DurationSeconds} s");
-                        LoadResult r = await runner.RunAsync("create", LoadOp.Create, c, duration).ConfigureAwait(false);
-                        Report.PrintLoad(r);
-                        report.Load.Add(r);
+                        await StepAsync("create", LoadOp.Create, c).ConfigureAwait(false);
                     }
                 }
 
@@ -112,9 +120,7 @@ internal static class BenchApp
                     foreach (int c in Concurrencies)
                     {
                         Progress($"task list through the edge: GET /api/v1/boards/{{id}}/tasks?limit=50, concurrency {c}, {options.DurationSeconds} s");
-                        LoadResult r = await runner.RunAsync("list", LoadOp.List, c, duration).ConfigureAwait(false);
-                        Report.PrintLoad(r);
-                        report.Load.Add(r);
+                        await StepAsync("list", LoadOp.List, c).ConfigureAwait(false);
                     }
                 }
 
@@ -123,9 +129,7 @@ internal static class BenchApp
                     foreach (int c in Concurrencies)
                     {
                         Progress($"task status change through the edge: PATCH /api/v1/boards/{{id}}/tasks/{{task}} inbox <-> in_progress, concurrency {c}, {options.DurationSeconds} s");
-                        LoadResult r = await runner.RunAsync("status", LoadOp.StatusChange, c, duration).ConfigureAwait(false);
-                        Report.PrintLoad(r);
-                        report.Load.Add(r);
+                        await StepAsync("status", LoadOp.StatusChange, c).ConfigureAwait(false);
                     }
                 }
 

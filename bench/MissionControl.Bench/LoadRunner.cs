@@ -26,6 +26,9 @@ internal sealed record LoadResult(
     string? FirstError)
 {
     public double RequestsPerSecond => ElapsedSeconds > 0 ? Ok / ElapsedSeconds : 0;
+
+    /// <summary>CPU the system and the bench used during the step (null when no process was found).</summary>
+    public CpuUse? Cpu { get; init; }
 }
 
 /// <summary>

@@ -36,6 +36,11 @@ internal sealed class Report
             $"  {r.Name} c={r.Concurrency}: {r.RequestsPerSecond,9:N1} req/s  ({r.Ok:N0} ok in {r.ElapsedSeconds:0.00} s)  " +
             $"p50 {Ms(h.PercentileMs(50))}  p90 {Ms(h.PercentileMs(90))}  p99 {Ms(h.PercentileMs(99))}  max {Ms(h.MaxMs)} ms  " +
             $"non-2xx {r.Non2xx:N0}  errors {r.Errors:N0}");
+        if (r.Cpu is { } cpu)
+        {
+            Console.WriteLine($"  cpu per request: {cpu.PerRequest(r.Ok)}");
+        }
+
         if (r.FirstError is not null)
         {
             Console.WriteLine($"  first error: {r.FirstError}");
@@ -198,13 +203,14 @@ internal sealed class Report
         if (Load.Count > 0)
         {
             Console.WriteLine($"Load through the edge at {options.BaseUri} ({options.DurationSeconds} s per step, closed loop, 2xx only):");
-            Console.WriteLine($"  {"step",-12}{"conc",5}{"req/s",11}{"p50 ms",9}{"p90 ms",9}{"p99 ms",9}{"max ms",9}{"non-2xx",9}{"errors",8}");
+            Console.WriteLine($"  {"step",-12}{"conc",5}{"req/s",11}{"p50 ms",9}{"p90 ms",9}{"p99 ms",9}{"max ms",9}{"non-2xx",9}{"errors",8}{"cpu ms/req",12}");
             foreach (LoadResult r in Load)
             {
                 LatencyHistogram h = r.Histogram;
                 Console.WriteLine(
                     $"  {"task " + r.Name,-12}{r.Concurrency,5}{r.RequestsPerSecond,11:N1}{Ms(h.PercentileMs(50)),9}{Ms(h.PercentileMs(90)),9}" +
-                    $"{Ms(h.PercentileMs(99)),9}{Ms(h.MaxMs),9}{r.Non2xx,9:N0}{r.Errors,8:N0}");
+                    $"{Ms(h.PercentileMs(99)),9}{Ms(h.MaxMs),9}{r.Non2xx,9:N0}{r.Errors,8:N0}" +
+                    $"{(r.Cpu is { } cpu && r.Ok > 0 ? (cpu.TotalSeconds * 1000 / r.Ok).ToString("0.00") : "-"),12}");
             }
         }
 

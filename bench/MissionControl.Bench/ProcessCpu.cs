@@ -1,0 +1,64 @@
+using System.Diagnostics;
+
+namespace MissionControl.Bench;
+
+/// <summary>CPU time each process of the system (and the bench itself) used during one load step.</summary>
+internal sealed record CpuUse(IReadOnlyList<(string Name, double Seconds)> ByProcess, double WallSeconds)
+{
+    public double TotalSeconds => ByProcess.Sum(p => p.Seconds);
+
+    /// <summary>Cores kept busy on average: 2.0 on these machines means the step was CPU-bound.</summary>
+    public double BusyCores => WallSeconds > 0 ? TotalSeconds / WallSeconds : 0;
+
+    /// <summary>CPU milliseconds per successful request, in total and per process (largest first).</summary>
+    public string PerRequest(long ok)
+    {
+        if (ok == 0) return "no request succeeded";
+        double Ms(double seconds) => seconds * 1000 / ok;
+        string parts = string.Join(", ", ByProcess.Where(p => Ms(p.Seconds) >= 0.005).OrderByDescending(p => p.Seconds)
+            .Select(p => $"{p.Name} {Ms(p.Seconds):0.00}"));
+        return $"{Ms(TotalSeconds):0.00} ms ({parts}); {BusyCores:0.00} of {Environment.ProcessorCount} cores busy";
+    }
+}
+
+/// <summary>
+/// Reads user + system time from /proc before and after a step. CPU per request moves less than requests/s
+/// when other tenants of the host slow the whole machine, so a change's cost shows in it first.
+/// </summary>
+internal sealed class ProcessCpu
+{
+    private readonly List<(string Name, int Pid)> _processes;
+
+    public ProcessCpu(MemorySnapshot system)
+    {
+        _processes = system.Processes.Select(p => (ShortName(p.Name), p.Pid))
+            .Append(("bench", Environment.ProcessId)).ToList();
+    }
+
+    public bool IsEmpty => _processes.Count <= 1;
+
+    /// <summary>Starts a measurement; the returned function ends it.</summary>
+    public Func<CpuUse> Start()
+    {
+        var before = _processes.Select(p => ProcessMemory.ReadCpuSeconds(p.Pid)).ToList();
+        var clock = Stopwatch.StartNew();
+        return () =>
+        {
+            double wall = clock.Elapsed.TotalSeconds;
+            var used = _processes.Select((p, i) => (p.Name, Seconds: ProcessMemory.ReadCpuSeconds(p.Pid) - before[i]))
+                .Where(p => p.Seconds is not null)
+                .GroupBy(p => p.Name, p => p.Seconds!.Value)
+                .Select(g => (g.Key, g.Sum()))
+                .ToList();
+            return new CpuUse(used, wall);
+        };
+    }
+
+    /// <summary>"MissionControl.Tasks" → "tasks"; the broker's helper processes count as the broker.</summary>
+    internal static string ShortName(string name) => name switch
+    {
+        _ when name.StartsWith("MissionControl.", StringComparison.Ordinal) => name["MissionControl.".Length..].ToLowerInvariant(),
+        _ when name.EndsWith("(RabbitMQ)", StringComparison.Ordinal) => "rabbitmq",
+        _ => name,
+    };
+}
