@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using System.Data.Common;
 
 namespace Microsoft.Extensions.Hosting;
@@ -32,9 +33,12 @@ public static class ServiceDatabase
             builder.Services.AddDbContextPool<TContext, TPostgres>((sp, o) => o
                 .UseNpgsql(cs).UseSnakeCaseNamingConvention().AddInterceptors(sp.GetServices<IInterceptor>()));
         else
+        {
+            SqliteProcessSettings.Apply();
             builder.Services.AddDbContextPool<TContext, TSqlite>((sp, o) => o
                 .UseSqlite(cs).UseSnakeCaseNamingConvention()
                 .AddInterceptors(sp.GetServices<IInterceptor>()).AddInterceptors(SqlitePragmas.Instance));
+        }
 
         builder.Services.AddHealthChecks().AddDbContextCheck<TContext>("database", tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
@@ -63,7 +67,13 @@ public static class ServiceDatabase
                 await db.Database.MigrateAsync();
         }
         if (db.Database.IsSqlite())
+        {
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+            if (SqliteProcessSettings.Apply())
+                app.Logger.LogInformation("SQLite: multi-thread mode, memory statistics off");
+            else
+                app.Logger.LogWarning("SQLite was opened before its process settings could be applied: it stays serialized (slower, still correct)");
+        }
     }
 
     private static async Task<Npgsql.NpgsqlConnection> MigrationTurnAsync(string connectionString)

@@ -33,6 +33,17 @@ public sealed class SliceThroughEdgeTests(BrokerFixture broker) : IAsyncLifetime
     private Task<Guid> BoardAsync() => EdgeSystem.BoardAsync(_admin);
 
     [Fact]
+    public void Every_service_on_SQLite_runs_it_multi_threaded_without_memory_statistics()
+    {
+        // Only possible before SQLite's first connection in the process (SqliteProcessSettings).
+        foreach (var service in new[] { "orgs", "tasks", "metrics" })
+        {
+            Assert.Contains("SQLite: multi-thread mode, memory statistics off", _system.Log(service));
+            Assert.DoesNotContain("stays serialized", _system.Log(service));
+        }
+    }
+
+    [Fact]
     public async Task A_task_created_through_the_edge_reaches_an_SSE_client_as_a_named_event_with_an_id()
     {
         var board = await BoardAsync();
