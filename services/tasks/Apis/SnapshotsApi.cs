@@ -33,7 +33,8 @@ public static class SnapshotsApi
         var (board, error) = await access.CheckAsync(http, boardId, BoardAccessLevel.Read, ct);
         if (error is not null) return error;
 
-        var tasks = await db.Tasks.AsNoTracking().Where(t => t.BoardId == boardId).OrderByDescending(t => t.CreatedAt).ToListAsync(ct);
+        var tasks = await db.Tasks.AsNoTracking().Where(t => t.BoardId == boardId).OrderByDescending(t => t.CreatedAt)
+            .Select(TaskReads.ReadColumns).ToListAsync(ct);
         var snapshots = await reads.SnapshotsAsync(board!, tasks, ct);
         var approvalCounts = (await (
                 from link in db.ApprovalTaskLinks

@@ -67,9 +67,18 @@ public static class TasksApi
         if (unassigned == true) query = query.Where(t => t.AssignedAgentId == null);
 
         // The per-status counters answer the common totals without scanning the board's tasks.
-        var total = byAgent ? await query.CountAsync(ct) : await counts.SumAsync(c => c.TaskCount, ct);
-        var items = await query.OrderByDescending(t => t.CreatedAt).Skip(page.Offset).Take(page.Limit).ToListAsync(ct);
-        return Results.Ok(new Page<Contracts.Tasks.TaskSnapshot>(await reads.SnapshotsAsync(board!, items, ct), total, page.Limit, page.Offset));
+        // One connection for all the queries (EF would open and close it around each).
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            var total = byAgent ? await query.CountAsync(ct) : await counts.SumAsync(c => c.TaskCount, ct);
+            var items = await query.OrderByDescending(t => t.CreatedAt).Skip(page.Offset).Take(page.Limit).Select(TaskReads.ReadColumns).ToListAsync(ct);
+            return Results.Ok(new Page<Contracts.Tasks.TaskSnapshot>(await reads.SnapshotsAsync(board!, items, ct), total, page.Limit, page.Offset));
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     internal static async Task<IResult> Get(

@@ -19,6 +19,19 @@ public sealed record TaskExtras(IReadOnlyList<Guid> DependsOn, IReadOnlyList<Gui
 /// </summary>
 public sealed class TaskReads(TasksDbContext db, CopyCache copies)
 {
+    /// <summary>
+    /// The columns a read needs (16 of the row's 24), for queries that only show tasks: each column read
+    /// from SQLite is a native call, and a Guid or a time is text to parse. The result is a partial
+    /// TaskItem: never to be changed or saved.
+    /// </summary>
+    public static readonly System.Linq.Expressions.Expression<Func<TaskItem, TaskItem>> ReadColumns = t => new TaskItem
+    {
+        Id = t.Id, BoardId = t.BoardId, Title = t.Title, Description = t.Description, Status = t.Status, Priority = t.Priority,
+        DueAt = t.DueAt, AssignedAgentId = t.AssignedAgentId, CreatedByUserId = t.CreatedByUserId, InProgressAt = t.InProgressAt,
+        CreatedAt = t.CreatedAt, UpdatedAt = t.UpdatedAt, Result = t.Result,
+        HasDependencies = t.HasDependencies, HasTags = t.HasTags, HasCustomFieldValues = t.HasCustomFieldValues,
+    };
+
     public async Task<IReadOnlyList<TaskSnapshot>> SnapshotsAsync(BoardCopy board, IReadOnlyList<TaskItem> tasks, CancellationToken ct)
     {
         var definitions = await copies.FieldDefinitionsAsync(board, ct);
