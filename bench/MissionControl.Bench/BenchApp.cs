@@ -8,6 +8,7 @@ namespace MissionControl.Bench;
 internal static class BenchApp
 {
     private static readonly int[] Concurrencies = [16, 64];
+    private const double IdleAfterStartSeconds = 25;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -73,6 +74,16 @@ internal static class BenchApp
             {
                 Progress($"memory, idle (before any load; processes from {options.PidsSource})");
                 report.IdleMemory = ProcessMemory.Measure("idle", options.Pids);
+                // The services give back their start-up memory 20 s after they start (ServiceDefaults'
+                // MemoryTrimmer): idle means after that, so a bench run right after a start waits for it.
+                double youngest = report.IdleMemory.Processes.Select(p => ProcessMemory.AgeSeconds(p.Pid) ?? double.MaxValue).DefaultIfEmpty(double.MaxValue).Min();
+                if (youngest < IdleAfterStartSeconds)
+                {
+                    int wait = (int)Math.Ceiling(IdleAfterStartSeconds - youngest);
+                    Console.WriteLine($"  the youngest process started {youngest:0} s ago; waiting {wait} s for the start-up memory release");
+                    await Task.Delay(TimeSpan.FromSeconds(wait)).ConfigureAwait(false);
+                    report.IdleMemory = ProcessMemory.Measure("idle", options.Pids);
+                }
                 Report.PrintMemory(report.IdleMemory);
             }
 

@@ -351,6 +351,23 @@ internal static class ProcessMemory
         }
     }
 
+    /// <summary>Seconds since the process started (/proc/&lt;pid&gt;/stat field 22 against /proc/uptime), or null.</summary>
+    public static double? AgeSeconds(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            double started = long.Parse(f[19], CultureInfo.InvariantCulture) / 100.0; // clock ticks since boot, USER_HZ 100
+            double uptime = double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], CultureInfo.InvariantCulture);
+            return uptime - started;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The soft limit of open files of this process (from /proc/self/limits), or null.</summary>
     public static long? OpenFileLimit()
     {
