@@ -340,9 +340,7 @@ internal static class ProcessMemory
     {
         try
         {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
-            string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            string[] f = StatFields(pid); // utime is field 14, stime 15
             return long.Parse(f[11], CultureInfo.InvariantCulture) / 100.0 + long.Parse(f[12], CultureInfo.InvariantCulture) / 100.0;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
@@ -356,8 +354,7 @@ internal static class ProcessMemory
     {
         try
         {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            string[] f = StatFields(pid);
             double started = long.Parse(f[19], CultureInfo.InvariantCulture) / 100.0; // clock ticks since boot, USER_HZ 100
             double uptime = double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], CultureInfo.InvariantCulture);
             return uptime - started;
@@ -366,6 +363,13 @@ internal static class ProcessMemory
         {
             return null;
         }
+    }
+
+    /// <summary>/proc/&lt;pid&gt;/stat from field 3 (state) on: f[0] is field 3, f[11] field 14.</summary>
+    private static string[] StatFields(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // after the ")" that ends the command name
     }
 
     /// <summary>The soft limit of open files of this process (from /proc/self/limits), or null.</summary>
