@@ -10,6 +10,9 @@ internal sealed record CpuUse(IReadOnlyList<(string Name, double Seconds)> ByPro
     /// <summary>Cores kept busy on average: 2.0 on these machines means the step was CPU-bound.</summary>
     public double BusyCores => WallSeconds > 0 ? TotalSeconds / WallSeconds : 0;
 
+    /// <summary>CPU milliseconds of all the processes per successful request ("-" when none succeeded).</summary>
+    public string TotalPerRequest(long ok) => ok == 0 ? "-" : (TotalSeconds * 1000 / ok).ToString("0.00");
+
     /// <summary>CPU milliseconds per successful request, in total and per process (largest first).</summary>
     public string PerRequest(long ok)
     {
@@ -17,7 +20,7 @@ internal sealed record CpuUse(IReadOnlyList<(string Name, double Seconds)> ByPro
         double Ms(double seconds) => seconds * 1000 / ok;
         string parts = string.Join(", ", ByProcess.Where(p => Ms(p.Seconds) >= 0.005).OrderByDescending(p => p.Seconds)
             .Select(p => $"{p.Name} {Ms(p.Seconds):0.00}"));
-        return $"{Ms(TotalSeconds):0.00} ms ({parts}); {BusyCores:0.00} of {Environment.ProcessorCount} cores busy";
+        return $"{TotalPerRequest(ok)} ms ({parts}); {BusyCores:0.00} of {Environment.ProcessorCount} cores busy";
     }
 }
 

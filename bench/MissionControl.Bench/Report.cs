@@ -210,7 +210,7 @@ internal sealed class Report
                 Console.WriteLine(
                     $"  {"task " + r.Name,-12}{r.Concurrency,5}{r.RequestsPerSecond,11:N1}{Ms(h.PercentileMs(50)),9}{Ms(h.PercentileMs(90)),9}" +
                     $"{Ms(h.PercentileMs(99)),9}{Ms(h.MaxMs),9}{r.Non2xx,9:N0}{r.Errors,8:N0}" +
-                    $"{(r.Cpu is { } cpu && r.Ok > 0 ? (cpu.TotalSeconds * 1000 / r.Ok).ToString("0.00") : "-"),12}");
+                    $"{r.Cpu?.TotalPerRequest(r.Ok) ?? "-",12}");
             }
         }
 

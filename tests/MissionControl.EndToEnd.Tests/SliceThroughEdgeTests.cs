@@ -38,8 +38,9 @@ public sealed class SliceThroughEdgeTests(BrokerFixture broker) : IAsyncLifetime
         // Only possible before SQLite's first connection in the process (SqliteProcessSettings).
         foreach (var service in new[] { "orgs", "tasks", "metrics" })
         {
-            Assert.Contains("SQLite: multi-thread mode, memory statistics off", _system.Log(service));
-            Assert.DoesNotContain("stays serialized", _system.Log(service));
+            var log = _system.Log(service);
+            Assert.Contains("SQLite: multi-thread mode, memory statistics off", log);
+            Assert.DoesNotContain("stays serialized", log);
         }
     }
 
