@@ -38,6 +38,8 @@ public static class ServiceDatabase
             builder.Services.AddDbContextPool<TContext, TSqlite>((sp, o) => o
                 .UseSqlite(cs).UseSnakeCaseNamingConvention()
                 .AddInterceptors(sp.GetServices<IInterceptor>()).AddInterceptors(SqlitePragmas.Instance));
+            builder.Services.AddHostedService(sp => new SqliteCheckpointer(
+                cs, sp.GetRequiredService<MissionControl.Messaging.DatabaseWriteGate>(), sp.GetRequiredService<ILogger<SqliteCheckpointer>>()));
         }
 
         builder.Services.AddHealthChecks().AddDbContextCheck<TContext>("database", tags: [ServiceDefaultsExtensions.ReadyTag]);
@@ -100,7 +102,8 @@ public static class ServiceDatabase
         v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
 
     /// <summary>
-    /// WAL is set once on the file; these are per connection, and kept by it while it waits in
+    /// WAL is set once on the file; these are per connection (writers leave checkpoints to
+    /// <see cref="SqliteCheckpointer"/> unless it falls far behind), and kept by it while it waits in
     /// Microsoft.Data.Sqlite's pool: applied once per physical connection (its native handle), not at
     /// every open (an open per unit of work, two statements parsed and run each time).
     /// </summary>
@@ -122,7 +125,7 @@ public static class ServiceDatabase
             var handle = (connection as Microsoft.Data.Sqlite.SqliteConnection)?.Handle;
             if (handle is not null && Applied.TryGetValue(handle, out _)) return;
             using var cmd = connection.CreateCommand();
-            cmd.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;";
+            cmd.CommandText = $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint={SqliteCheckpointer.WriterFallbackPages};";
             cmd.ExecuteNonQuery();
             if (handle is not null) Applied.AddOrUpdate(handle, Instance);
         }
