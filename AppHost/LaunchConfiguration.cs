@@ -41,12 +41,12 @@ internal sealed class LaunchConfiguration
     private readonly Lazy<bool> _publishCurrent;
     private readonly string _environment;
 
-    private LaunchConfiguration(AppHostPaths paths, AppHostOptions options, string adminToken, string adminTokenSource)
+    private LaunchConfiguration(AppHostPaths paths, AppHostOptions options, string adminToken, string adminTokenSource, string? publishFingerprint)
     {
         _paths = paths;
         _environment = options.Environment;
         _configuration = options.Configuration.ToLowerInvariant();
-        _publishCurrent = new(() => PublishInputs.UpToDate(paths, PublishInputs.Fingerprint(paths.Repo)));
+        _publishCurrent = new(() => PublishInputs.UpToDate(paths, publishFingerprint ?? PublishInputs.Fingerprint(paths.Repo)));
         EdgePort = options.EdgePort;
         Replicas = options.Replicas;
         AdminToken = adminToken;
@@ -72,10 +72,11 @@ internal sealed class LaunchConfiguration
 
     public string? Redis { get; set; }
 
-    public static LaunchConfiguration Create(AppHostPaths paths, AppHostOptions options)
+    /// <param name="publishFingerprint">The sources' fingerprint a build just took, if any (else taken when needed).</param>
+    public static LaunchConfiguration Create(AppHostPaths paths, AppHostOptions options, string? publishFingerprint = null)
     {
         var (token, source) = LoadOrCreateAdminToken(paths);
-        var configuration = new LaunchConfiguration(paths, options, token, source);
+        var configuration = new LaunchConfiguration(paths, options, token, source, publishFingerprint);
         foreach (var project in Services.Append(Edge))
         {
             foreach (var instance in configuration.InstancesOf(project))

@@ -67,12 +67,10 @@ var exitCode = 0;
 OpenClawServer? openClaw = null;
 try
 {
-    if (options.Build)
-    {
-        await BuildAsync(ct);
-    }
+    // The sources' fingerprint the build took (Release), so the launch need not walk the tree again.
+    var publishFingerprint = options.Build ? await BuildAsync(ct) : null;
 
-    var config = LaunchConfiguration.Create(paths, options);
+    var config = LaunchConfiguration.Create(paths, options, publishFingerprint);
     var projects = LaunchConfiguration.Services.Append(LaunchConfiguration.Edge).ToList();
     var missing = projects.Where(p => !File.Exists(config.DllPath(p))).ToList();
     if (missing.Count > 0)
@@ -161,7 +159,7 @@ finally
 }
 return exitCode;
 
-async Task BuildAsync(CancellationToken ct)
+async Task<string?> BuildAsync(CancellationToken ct)
 {
     var log = paths.LogFor("build");
     // Release: the apps alone, published ReadyToRun (ReadyToRunPublish); Debug: the whole solution, as an IDE builds it.
@@ -172,7 +170,7 @@ async Task BuildAsync(CancellationToken ct)
     if (inputs is not null && PublishInputs.UpToDate(paths, inputs) && published.All(app => File.Exists(ReadyToRunPublish.DllPath(paths, app))))
     {
         Say("the services and the edge are up to date (no source changed since their last publish)");
-        return;
+        return inputs;
     }
     string[] arguments = release
         ? ReadyToRunPublish.Arguments(paths)
@@ -207,6 +205,7 @@ async Task BuildAsync(CancellationToken ct)
         PublishInputs.Record(paths, inputs!);
         Say($"built in {clock.Elapsed.TotalSeconds:0.0} s ({linked} identical files hard-linked across the apps)");
     }
+    return inputs;
 }
 
 // Waits for a step while servers boot beside it: a server that fails to start fails the whole start

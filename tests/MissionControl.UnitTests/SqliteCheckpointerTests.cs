@@ -19,12 +19,13 @@ public sealed class SqliteCheckpointerTests : IDisposable
 
     private string ConnectionString => $"Data Source={Path.Combine(_dir, "service.db")}";
 
-    /// <summary>A writer as the services open one: WAL, and its own checkpoint only as a fallback.</summary>
+    /// <summary>A writer as the services open one (WAL, its own checkpoint only as a fallback), on a new table of rows.</summary>
     private SqliteConnection OpenWriter()
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
         Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint={SqliteCheckpointer.WriterFallbackPages};");
+        Execute(connection, "CREATE TABLE rows (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)");
         return connection;
     }
 
@@ -64,7 +65,6 @@ public sealed class SqliteCheckpointerTests : IDisposable
     public async Task The_log_is_copied_back_beside_the_writers_and_starts_over_instead_of_growing()
     {
         using var writer = OpenWriter();
-        Execute(writer, "CREATE TABLE rows (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)");
         var gate = new DatabaseWriteGate(serialize: true);
         var log = new Warnings();
         using var checkpointer = new SqliteCheckpointer(ConnectionString, gate, log, TimeSpan.FromMilliseconds(20));
@@ -89,7 +89,6 @@ public sealed class SqliteCheckpointerTests : IDisposable
     {
         // The control for the test above: same writes, no checkpointer.
         using var writer = OpenWriter();
-        Execute(writer, "CREATE TABLE rows (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)");
 
         await WriteAsync(writer, new DatabaseWriteGate(serialize: true));
 
