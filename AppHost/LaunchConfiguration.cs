@@ -144,6 +144,9 @@ internal sealed class LaunchConfiguration
             // glibc gives each thread that calls malloc (SQLite, OpenSSL, the runtime) an arena of its own,
             // up to 8 per core, and each keeps its freed pages: one arena is about 5 MB less per idle process.
             ["MALLOC_ARENA_MAX"] = Get("MALLOC_ARENA_MAX") ?? "1",
+            // An app started while the broker boots is kept off one CPU for those seconds (BootAffinity); the
+            // runtime sizes its thread pool and Kestrel's I/O queues from the CPUs it sees when it starts.
+            ["DOTNET_PROCESSOR_COUNT"] = Get("DOTNET_PROCESSOR_COUNT") ?? Environment.ProcessorCount.ToString(),
             // A method is recompiled optimized after 1,000 calls, not the runtime's 30: start-up code (EF's model
             // building, DI, configuration binding) runs a few dozen to hundreds of times and was recompiled for
             // nothing, while request paths pass 1,000 calls within a second of load. Measured, 5 starts each,

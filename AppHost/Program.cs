@@ -1,7 +1,7 @@
 // Mission Control's local orchestrator: what an Aspire AppHost would do, without Aspire.
 // The servers first, side by side (RabbitMQ, optional PostgreSQL, Redis and an OpenClaw gateway, which
-// may finish booting later), then the five services and the edge in parallel, each waited for (/alive,
-// then /health). Everything it started is
+// may finish booting later), then the five services and the edge in parallel while the broker still
+// boots, each waited for (/alive, then /health). Everything it started is
 // supervised (SupervisedProcess): restarted on the same port with the same data when it exits or stops
 // answering its probe, with backoff, and given up on after 5 failures in 2 minutes. The resource table
 // is printed again on every change and kept in <state>/state.json (MC_STATE_DIR, default .mc). Ctrl+C or SIGTERM stops everything in
@@ -89,29 +89,39 @@ try
     var clock = Stopwatch.StartNew();
     // The servers do not depend on each other: side by side. An OpenClaw gateway is data to the
     // services (registered later), so it may still be booting while they start.
-    var messaging = StartRabbitMqAsync(ct);
+    // The broker's address is chosen before it boots, so the apps can be given it and start meanwhile.
+    var messagingGiven = Environment.GetEnvironmentVariable("ConnectionStrings__messaging") is { Length: > 0 } given ? given : null;
+    var brokerPort = FreePort.Next();
+    config.Messaging = messagingGiven ?? RabbitMqServer.ConnectionStringFor(brokerPort);
+    var affinity = messagingGiven is null ? BootAffinity.TryCreate() : null;
+    var messaging = StartRabbitMqAsync(messagingGiven, brokerPort, affinity, ct);
     var postgres = options.Postgres ? StartPostgresAsync(ct) : null;
     var redis = options.Redis || Environment.GetEnvironmentVariable("ConnectionStrings__redis") is { Length: > 0 } ? StartRedisAsync(ct) : null;
     var gateway = options.OpenClaw ? StartOpenClawAsync(ct) : null;
     Task[] booting = gateway is null ? [] : [gateway];
-    await WhileBootingAsync(Task.WhenAll(new Task?[] { messaging, postgres, redis }.OfType<Task>()), booting);
-    config.Messaging = await messaging;
+    // The apps need PostgreSQL and Redis from their first moment (migrations), the broker only once
+    // their bus starts (BrokerListening holds it until the broker's port answers).
+    await WhileBootingAsync(Task.WhenAll(new Task?[] { postgres, redis }.OfType<Task>()), [.. booting, messaging]);
     config.Postgres = postgres is null ? null : await postgres;
     config.Redis = redis is null ? null : await redis;
-    var servers = clock.Elapsed;
     // The services and the edge find each other through fixed addresses (services__*), so they all start
-    // side by side. (Started while the broker boots, they slowed its boot from 4 to 9–15 s on 2 cores and
-    // then waited out their bus's reconnect backoff: 14–27 s in all, against 9 s this way. Again with
-    // one broker scheduler and the bus held until the broker's port answered, the backoff gone:
-    // 10.6–14.0 s against 10.7–12.3 s, as the starting apps took about 1 s of CPU more each; and with
-    // only one to three apps started during the boot, 1.2–1.5 s apart: 9.6–12.1 s, the boot itself 4.2–7.0 s.)
+    // side by side, while the broker boots, kept off one CPU until it is ready (BootAffinity). The broker
+    // boots on one thread: measured, it left the other core nearly idle for its ~3 s. (Started beside it
+    // on every CPU, the apps slowed its boot from 4 to 9–15 s on 2 cores; with one to three apps started
+    // during the boot, 1.2–1.5 s apart: 9.6–12.1 s in all, the boot itself 4.2–7.0 s.)
     var apps = LaunchConfiguration.Services.Append(LaunchConfiguration.Edge).SelectMany(config.InstancesOf)
         .Select(async instance =>
         {
-            await StartInstanceAsync(instance, config, ct);
+            await StartInstanceAsync(instance, config, affinity, ct);
             return (instance.IsEdge, At: clock.Elapsed);
         }).ToList();
     var appsHealthy = Task.WhenAll(apps);
+    await WhileBootingAsync(messaging, [.. booting, appsHealthy]);
+    var servers = clock.Elapsed;
+    if (affinity is not null)
+    {
+        await affinity.ReleaseAsync();
+    }
     await WhileBootingAsync(appsHealthy, booting);
     var healthy = await appsHealthy;
     var services = healthy.Where(a => !a.IsEdge).Max(a => a.At);
@@ -225,9 +235,9 @@ static async Task WhileBootingAsync(Task step, IReadOnlyList<Task> booting)
     await step;
 }
 
-async Task<string> StartRabbitMqAsync(CancellationToken ct)
+async Task<string> StartRabbitMqAsync(string? given, int port, BootAffinity? affinity, CancellationToken ct)
 {
-    if (Environment.GetEnvironmentVariable("ConnectionStrings__messaging") is { Length: > 0 } given)
+    if (given is not null)
     {
         lock (started) started.Add(Resource.External("rabbitmq", "broker", given));
         Say($"rabbitmq: using ConnectionStrings__messaging ({given})");
@@ -240,7 +250,7 @@ async Task<string> StartRabbitMqAsync(CancellationToken ct)
     await SuperviseAsync(resource, async ct =>
     {
         var node = server = server is null
-            ? await RabbitMqServer.StartAsync(ServerOptions("rabbitmq"), ct)
+            ? await RabbitMqServer.StartAsync(ServerOptions("rabbitmq") with { Port = port, Launched = affinity is null ? null : affinity.Reserve }, ct)
             : await server.StartAgainAsync(ct); // same node name, port and data
         resource.Address = node.ConnectionString;
         runRecord.Add("epmd", node.EpmdPid);
@@ -363,7 +373,7 @@ LocalServerOptions ServerOptions(string name) => new(Path.Combine(paths.Servers,
     Log = Say,
 };
 
-async Task StartInstanceAsync(ProjectInstance instance, LaunchConfiguration config, CancellationToken ct)
+async Task StartInstanceAsync(ProjectInstance instance, LaunchConfiguration config, BootAffinity? affinity, CancellationToken ct)
 {
     var project = instance.Project;
     var url = instance.IsEdge && config.Replicas == 1 ? config.PublicEdgeUrl : config.ProbeUrl(instance);
@@ -382,6 +392,7 @@ async Task StartInstanceAsync(ProjectInstance instance, LaunchConfiguration conf
             AppendLog = !first, // a restart keeps the log of the process that died
         });
         first = false;
+        affinity?.Confine(process.Pid); // only while the broker boots
         runRecord.Add(resource.Name, process.Pid);
         try
         {

@@ -13,6 +13,12 @@ public sealed record LocalServerOptions(string WorkDir)
     /// <summary>Progress lines ("rabbitmq: starting …"), for a console or a test output helper.</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>
+    /// Called with the pid of the server's main process right after it is launched, before it is ready
+    /// (the AppHost keeps a booting broker on a CPU of its own: BootAffinity).
+    /// </summary>
+    public Action<int>? Launched { get; init; }
+
     /// <summary>How long to wait for the server to accept connections.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(90);
 }

@@ -55,7 +55,10 @@ public sealed class RabbitMqServer : IAsyncDisposable
     public int EpmdPort { get; }
 
     /// <summary>Aspire's format: <c>amqp://guest:guest@127.0.0.1:&lt;port&gt;</c> (guest may log in from loopback).</summary>
-    public string ConnectionString => $"amqp://guest:guest@127.0.0.1:{Port}";
+    public string ConnectionString => ConnectionStringFor(Port);
+
+    /// <summary>The connection string of a node on <paramref name="port"/>, known before it boots.</summary>
+    public static string ConnectionStringFor(int port) => $"amqp://guest:guest@127.0.0.1:{port}";
 
     /// <summary>Pid of the rabbitmq-server script; the Erlang VM runs under it.</summary>
     public int Pid => _node.Pid;
@@ -196,6 +199,7 @@ public sealed class RabbitMqServer : IAsyncDisposable
                 RunAsUser = runAs,
                 AppendLog = keepData, // a restart keeps the log of the node that died
             });
+            options.Launched?.Invoke(node.Pid);
             var server = new RabbitMqServer(workDir, nodeName, port, distPort, epmdPort, node, epmd) { _options = options };
             server.Exited = node.Exited;
             await Startup.WaitUntilReadyAsync(node, "rabbitmq", server.AcceptsAmqpAsync, options.StartTimeout, ct);

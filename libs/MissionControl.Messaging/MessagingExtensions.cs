@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace MissionControl.Messaging;
 
@@ -25,7 +26,9 @@ public static class MessagingExtensions
                 $"ConnectionStrings:{ConnectionName} is not set (env ConnectionStrings__{ConnectionName}=amqp://guest:guest@127.0.0.1:5672). " +
                 "Start the system with the AppHost, which starts a private RabbitMQ node.");
         var broker = new Uri(cs);
+        var port = broker.IsDefaultPort ? 5672 : broker.Port;
 
+        builder.Services.AddBusObserver(sp => new BrokerListening(broker.Host, port, sp.GetRequiredService<ILogger<BrokerListening>>()));
         builder.Services.AddMassTransit(x =>
         {
             x.SetEndpointNameFormatter(new ServiceQueueNameFormatter(serviceName));
@@ -34,7 +37,7 @@ public static class MessagingExtensions
             {
                 var vhost = broker.AbsolutePath.Trim('/') is { Length: > 0 } v ? Uri.UnescapeDataString(v) : "/";
                 var userInfo = broker.UserInfo.Split(':', 2);
-                cfg.Host(broker.Host, (ushort)(broker.IsDefaultPort ? 5672 : broker.Port), vhost, h =>
+                cfg.Host(broker.Host, (ushort)port, vhost, h =>
                 {
                     h.Username(userInfo.Length > 0 && userInfo[0] != "" ? Uri.UnescapeDataString(userInfo[0]) : "guest");
                     h.Password(userInfo.Length > 1 ? Uri.UnescapeDataString(userInfo[1]) : "guest");

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using MissionControl.LocalServers;
+using MissionControl.Testing;
 using Xunit.Abstractions;
 
 namespace MissionControl.EndToEnd.Tests;
@@ -30,6 +31,13 @@ public sealed class AppHostSupervisionTests(ITestOutputHelper output)
         {
             using var admin = new HttpClient { BaseAddress = new Uri(host.Edge), Timeout = TimeSpan.FromSeconds(30) };
             admin.DefaultRequestHeaders.Authorization = new("Bearer", host.AdminToken);
+
+            // The apps started while the broker booted, kept off its CPU (BootAffinity): now every thread of
+            // theirs and of the broker's VM may run on every CPU again.
+            var cpus = CpuAffinityProbe.AllowedCpus(Environment.ProcessId);
+            foreach (var name in new[] { "orgs", "tasks", "agents", "gateway-bridge", "metrics", "edge" })
+                Assert.Equal(cpus, CpuAffinityProbe.AllowedCpus(host.Resource(name).Pid));
+            Assert.Equal(cpus, CpuAffinityProbe.AllowedCpus(host.BeamPid()));
 
             // a. Something to lose.
             var board = await EdgeSystem.BoardAsync(admin);
