@@ -71,14 +71,38 @@ public static class TasksApi
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            var total = byAgent ? await query.CountAsync(ct) : await counts.SumAsync(c => c.TaskCount, ct);
-            var items = await query.OrderByDescending(t => t.CreatedAt).Skip(page.Offset).Take(page.Limit).Select(TaskReads.ReadColumns).ToListAsync(ct);
+            var unfiltered = string.IsNullOrWhiteSpace(status) && !byAgent;
+            var total = unfiltered ? await BoardTotal(db, boardId)
+                : byAgent ? await query.CountAsync(ct) : await counts.SumAsync(c => c.TaskCount, ct);
+            var items = unfiltered ? await ToListAsync(BoardPage(db, boardId, page.Offset, page.Limit), ct)
+                : await query.OrderByDescending(t => t.CreatedAt).Skip(page.Offset).Take(page.Limit).Select(TaskReads.ReadColumns).ToListAsync(ct);
             return Results.Ok(new Page<Contracts.Tasks.TaskSnapshot>(await reads.SnapshotsAsync(board!, items, ct), total, page.Limit, page.Offset));
         }
         finally
         {
             await db.Database.CloseConnectionAsync();
         }
+    }
+
+    // The unfiltered list, most lists by far, as compiled queries: a call skips EF's per-query work on the
+    // expression tree (parameter extraction, the query cache's key), about a tenth of tasks' CPU per list.
+    private static readonly CompiledPerModel<Func<TasksDbContext, Guid, Task<int>>> BoardTotalQuery = new(() =>
+        EF.CompileAsyncQuery((TasksDbContext db, Guid boardId) => db.TaskCounts.Where(c => c.BoardId == boardId).Sum(c => c.TaskCount)));
+
+    private static readonly CompiledPerModel<Func<TasksDbContext, Guid, int, int, IAsyncEnumerable<TaskItem>>> BoardPageQuery = new(() =>
+        EF.CompileAsyncQuery((TasksDbContext db, Guid boardId, int offset, int limit) => db.Tasks.AsNoTracking().Where(t => t.BoardId == boardId)
+            .OrderByDescending(t => t.CreatedAt).Skip(offset).Take(limit).Select(TaskReads.ReadColumns)));
+
+    private static Task<int> BoardTotal(TasksDbContext db, Guid boardId) => BoardTotalQuery.For(db)(db, boardId);
+
+    private static IAsyncEnumerable<TaskItem> BoardPage(TasksDbContext db, Guid boardId, int offset, int limit) =>
+        BoardPageQuery.For(db)(db, boardId, offset, limit);
+
+    private static async Task<List<TaskItem>> ToListAsync(IAsyncEnumerable<TaskItem> rows, CancellationToken ct)
+    {
+        var list = new List<TaskItem>();
+        await foreach (var row in rows.WithCancellation(ct)) list.Add(row);
+        return list;
     }
 
     internal static async Task<IResult> Get(
