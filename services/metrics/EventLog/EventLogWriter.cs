@@ -40,19 +40,11 @@ public sealed class EventLogWriter(
     public static readonly TimeSpan GapWait = TimeSpan.FromSeconds(3);
     private const int MaxBatch = 256;
 
-    /// <summary>An event to log; no message for a delivery that only holds its place in the order.</summary>
-    private sealed record Pending(IIntegrationEvent? Message, Guid Id, string? Consumer, ulong Tag, DateTime Arrived)
-    {
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    private readonly Channel<Pending> _incoming = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly List<Pending> _waiting = [];
-    private string? _consumer;
-    private ulong _lastTag;
+    private readonly Channel<Delivery> _incoming = Channel.CreateUnbounded<Delivery>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly DeliveryOrder _order = new(GapWait, MaxBatch);
 
     /// <summary>Logs an event that did not come from the bus (an API that records one itself).</summary>
-    public Task AppendAsync(IIntegrationEvent message, Guid messageId, CancellationToken ct) => Submit(new Pending(message, messageId, null, 0, DateTime.UtcNow), ct);
+    public Task AppendAsync(IIntegrationEvent message, Guid messageId, CancellationToken ct) => Submit(new Delivery(message, messageId, null, 0, DateTime.UtcNow), ct);
 
     /// <summary>
     /// Logs an event consumed from the bus, in the broker's delivery order; completes once committed.
@@ -62,10 +54,10 @@ public sealed class EventLogWriter(
     {
         var id = context.MessageId ?? throw new InvalidOperationException("Message has no MessageId");
         var delivery = context.ReceiveContext as RabbitMqBasicConsumeContext;
-        return Submit(new Pending(message, id, delivery?.ConsumerTag, delivery?.DeliveryTag ?? 0, DateTime.UtcNow), context.CancellationToken);
+        return Submit(new Delivery(message, id, delivery?.ConsumerTag, delivery?.DeliveryTag ?? 0, DateTime.UtcNow), context.CancellationToken);
     }
 
-    private Task Submit(Pending pending, CancellationToken ct)
+    private Task Submit(Delivery pending, CancellationToken ct)
     {
         if (!_incoming.Writer.TryWrite(pending)) throw new InvalidOperationException("The event log writer has stopped.");
         return pending.Done.Task.WaitAsync(ct);
@@ -77,9 +69,9 @@ public sealed class EventLogWriter(
         {
             while (!ct.IsCancellationRequested)
             {
-                if (_waiting.Count == 0) await _incoming.Reader.WaitToReadAsync(ct);
-                while (_incoming.Reader.TryRead(out var p)) _waiting.Add(p);
-                var (batch, lastTag) = TakeReady(DateTime.UtcNow);
+                if (_order.Count == 0) await _incoming.Reader.WaitToReadAsync(ct);
+                while (_incoming.Reader.TryRead(out var p)) _order.Add(p);
+                var batch = _order.TakeReady(DateTime.UtcNow);
                 if (batch.Count == 0)
                 {
                     // Held back behind a missing delivery: wait for it (or for the gap timeout).
@@ -88,65 +80,24 @@ public sealed class EventLogWriter(
                 }
                 if (await TryWriteAsync(batch, ct))
                 {
-                    if (lastTag > 0) _lastTag = lastTag;
+                    _order.Passed(batch.Select(p => (p, true)).ToList());
+                    continue;
                 }
-                else
-                {
-                    // One bad event must not fail its neighbours: write them one by one. The position
-                    // stops before the first that failed, so its retry (same delivery tag) is put back
-                    // in order with the others that failed, instead of taken as it comes.
-                    var advanced = _lastTag;
-                    var failed = false;
-                    foreach (var p in batch)
-                    {
-                        var ok = await TryWriteAsync([p], ct);
-                        if (p.Consumer is null || p.Consumer != _consumer) continue;
-                        if (!ok) failed = true;
-                        else if (!failed) advanced = Math.Max(advanced, p.Tag);
-                    }
-                    _lastTag = advanced;
-                }
+                // One bad event must not fail its neighbours: write them one by one.
+                var outcome = new List<(Delivery, bool)>();
+                foreach (var p in batch) outcome.Add((p, await TryWriteAsync([p], ct)));
+                _order.Passed(outcome);
             }
         }
         finally
         {
             _incoming.Writer.TryComplete();
-            foreach (var p in _waiting) p.Done.TrySetCanceled();
+            foreach (var p in _order.Drain()) p.Done.TrySetCanceled();
             while (_incoming.Reader.TryRead(out var p)) p.Done.TrySetCanceled();
         }
     }
 
-    /// <summary>The next events to write, in delivery order, and the delivery tag they reach.</summary>
-    private (List<Pending> Batch, ulong LastTag) TakeReady(DateTime now)
-    {
-        var batch = new List<Pending>();
-        // Not from the bus: nothing to order against.
-        batch.AddRange(_waiting.Where(p => p.Consumer is null).Take(MaxBatch));
-
-        var tagged = _waiting.Where(p => p.Consumer is not null).ToList();
-        if (tagged.Count > 0 && tagged.All(p => p.Consumer != _consumer))
-        {
-            // A new consumer (the channel to the broker was reopened): its tags start over.
-            _consumer = tagged.OrderBy(p => p.Arrived).First().Consumer;
-            _lastTag = tagged.Where(p => p.Consumer == _consumer).Min(p => p.Tag) - 1;
-        }
-        var next = _lastTag;
-        foreach (var p in tagged.Where(p => p.Consumer == _consumer).OrderBy(p => p.Tag))
-        {
-            if (batch.Count >= MaxBatch) break;
-            // In order, a retry of one already passed, or a gap that waited long enough.
-            if (p.Tag <= next + 1 || now - p.Arrived >= GapWait)
-            {
-                batch.Add(p);
-                next = Math.Max(next, p.Tag);
-            }
-            else break;
-        }
-        foreach (var p in batch) _waiting.Remove(p);
-        return (batch, next);
-    }
-
-    private async Task<bool> TryWriteAsync(List<Pending> batch, CancellationToken ct)
+    private async Task<bool> TryWriteAsync(List<Delivery> batch, CancellationToken ct)
     {
         try
         {
@@ -166,7 +117,7 @@ public sealed class EventLogWriter(
         }
     }
 
-    private async Task<List<MissionControl.EventLog.LoggedEvent>> WriteAsync(List<Pending> batch, CancellationToken ct)
+    private async Task<List<MissionControl.EventLog.LoggedEvent>> WriteAsync(List<Delivery> batch, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MetricsDbContext>();
