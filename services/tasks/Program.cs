@@ -1,3 +1,4 @@
+using MissionControl.Tasks;
 using MissionControl.Tasks.Apis;
 using MissionControl.Tasks.Consumers;
 using MissionControl.Tasks.Data;

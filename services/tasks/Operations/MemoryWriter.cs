@@ -8,12 +8,6 @@ using MissionControl.Tasks.Domain;
 
 namespace MissionControl.Tasks.Operations;
 
-public sealed class TasksOptions
-{
-    /// <summary>The public address agents and webhook senders reach Mission Control at (quoted in messages and webhook URLs).</summary>
-    public string PublicBaseUrl { get; set; } = "http://localhost:4000";
-}
-
 /// <summary>
 /// Writes board and board-group memory with its event, and fans chat out to agents (reference §3.7):
 /// board chat to the lead and @mentioned agents; /pause and /resume verbatim to every board agent;
