@@ -42,7 +42,7 @@ public sealed class GroupCommitTests(BrokerFixture broker) : TasksServiceTest(br
         using (await gate.EnterAsync(CancellationToken.None))
         {
             together = [CreateAsync(board, "First"), CreateAsync(board, "Second")];
-            await WaitUntilAsync(() => Writer.Queued == 2);
+            await WaitUntilAsync(_ => Task.FromResult(Writer.Queued == 2));
         }
         foreach (var response in await Task.WhenAll(together)) Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal(before + 1, Writer.Commits);
@@ -64,15 +64,5 @@ public sealed class GroupCommitTests(BrokerFixture broker) : TasksServiceTest(br
 
         var list = await Owner.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/boards/{board}/tasks");
         Assert.Equal(7, list.GetProperty("total").GetInt32());
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "timed out");
-            await Task.Delay(5);
-        }
     }
 }
