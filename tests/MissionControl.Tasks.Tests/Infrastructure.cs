@@ -19,6 +19,7 @@ public sealed class FakeOrgs : IAsyncDisposable
 {
     private readonly WebApplication _app;
     public Dictionary<Guid, object> Boards { get; } = [];
+    public Dictionary<Guid, object> Groups { get; } = [];
     public List<Guid> Asked { get; } = [];
     /// <summary>Each organization's default board (POST /internal/v1/organizations/{id}/default-board), made on first ask.</summary>
     public Dictionary<Guid, Guid> DefaultBoards { get; } = [];
@@ -37,6 +38,11 @@ public sealed class FakeOrgs : IAsyncDisposable
         {
             lock (fake!.Asked) fake.Asked.Add(id);
             return fake.Boards.TryGetValue(id, out var board) ? Results.Json(board) : Results.NotFound();
+        });
+        app.MapGet("/api/v1/board-groups/{id:guid}", (Guid id) =>
+        {
+            lock (fake!.Asked) fake.Asked.Add(id);
+            return fake.Groups.TryGetValue(id, out var group) ? Results.Json(group) : Results.NotFound();
         });
         app.MapPost("/internal/v1/organizations/{org:guid}/default-board", (Guid org) =>
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using MissionControl.Contracts.Tasks;
 using MissionControl.InternalAuth;
 
@@ -124,6 +125,28 @@ public abstract class MemoryAndSnapshotApiTests(BrokerFixture broker) : TasksSer
         Assert.Equal(["one", "two"], snapshot.GetProperty("chat_messages").EnumerateArray().Select(m => m.GetProperty("content").GetString()));
         Assert.Equal(1, snapshot.GetProperty("pending_approvals_count").GetInt32());
         await RefusedAsync(await Member().GetAsync($"/api/v1/boards/{board}/snapshot"), HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task A_group_whose_event_has_not_arrived_is_fetched_from_orgs()
+    {
+        var group = Guid.NewGuid();
+        var at = DateTime.UtcNow;
+        Orgs.Groups[group] = new { id = group, organization_id = Org, name = "Fresh group", slug = "fresh-group", description = "new", created_at = at, updated_at = at };
+        var unknown = Guid.NewGuid();
+
+        var view = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/board-groups/{group}/snapshot");
+        Assert.Equal("Fresh group", view.GetProperty("group").GetProperty("name").GetString());
+        await RefusedAsync(await Owner.GetAsync($"/api/v1/board-groups/{unknown}/snapshot"), HttpStatusCode.NotFound);
+
+        Assert.Contains(group, Orgs.Asked);
+        Assert.Contains(unknown, Orgs.Asked);
+        var copy = await QueryAsync(db => db.BoardGroups.AsNoTracking().FirstOrDefaultAsync(g => g.Id == group));
+        Assert.Equal("Fresh group", copy!.Name);
+        // Known now: the next request does not ask orgs again.
+        Orgs.Asked.Clear();
+        Assert.Equal(HttpStatusCode.OK, (await Owner.GetAsync($"/api/v1/board-groups/{group}/memory")).StatusCode);
+        Assert.DoesNotContain(group, Orgs.Asked);
     }
 
     [Fact]

@@ -57,10 +57,10 @@ public sealed class EventLogWriter(
         return Submit(new Delivery(message, id, delivery?.ConsumerTag, delivery?.DeliveryTag ?? 0, DateTime.UtcNow), context.CancellationToken);
     }
 
-    private Task Submit(Delivery pending, CancellationToken ct)
+    private Task Submit(Delivery delivery, CancellationToken ct)
     {
-        if (!_incoming.Writer.TryWrite(pending)) throw new InvalidOperationException("The event log writer has stopped.");
-        return pending.Done.Task.WaitAsync(ct);
+        if (!_incoming.Writer.TryWrite(delivery)) throw new InvalidOperationException("The event log writer has stopped.");
+        return delivery.Done.Task.WaitAsync(ct);
     }
 
     protected override async Task ExecuteAsync(CancellationToken ct)

@@ -7,15 +7,15 @@ namespace MissionControl.Tasks.Apis;
 /// <summary>
 /// Access to a board group, derived from its boards (the board copies' group ids): a user reads a group
 /// when any of its boards is readable (an empty group: org admins), writes when any is writable; an
-/// agent uses the group its board is in.
+/// agent uses the group its board is in. A group made a moment ago, whose event has not arrived, is asked of orgs.
 /// </summary>
-public sealed class GroupAccess(TasksDbContext db)
+public sealed class GroupAccess(TasksDbContext db, BoardCopies copies)
 {
     public async Task<(BoardGroupCopy? Group, IReadOnlyList<BoardCopy> Boards, IResult? Error)> CheckAsync(
         HttpContext http, Guid groupId, BoardAccessLevel level, CancellationToken ct)
     {
         var principal = http.GetPrincipal();
-        var group = await db.BoardGroups.AsNoTracking().FirstOrDefaultAsync(g => g.Id == groupId, ct);
+        var group = await copies.FindGroupAsync(groupId, http.Request.GetBearerToken(), ct);
         if (group is null || group.OrganizationId != principal.OrganizationId) return (null, [], ApiProblems.NotFound("Board group not found."));
         var boards = await db.Boards.AsNoTracking().Where(b => b.BoardGroupId == groupId && b.OrganizationId == group.OrganizationId)
             .OrderBy(b => b.Name).ToListAsync(ct);

@@ -68,6 +68,42 @@ public sealed class BoardCopies(TasksDbContext db, HttpClient orgs, IMemoryCache
         return await CopyAsync(response, ct);
     }
 
+    /// <summary>orgs' BoardGroupRead.</summary>
+    private sealed record OrgsGroup(Guid Id, Guid OrganizationId, string Name, string Slug, string? Description, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+    /// <summary>
+    /// The board group a request names: the event-fed copy, else (its BoardGroupChanged has not arrived
+    /// yet) orgs' answer to the caller's token, which is then copied.
+    /// </summary>
+    public async Task<BoardGroupCopy?> FindGroupAsync(Guid groupId, string? callerToken, CancellationToken ct)
+    {
+        if (await db.BoardGroups.AsNoTracking().FirstOrDefaultAsync(g => g.Id == groupId, ct) is { } group) return group;
+        if (callerToken is null) return null;
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/board-groups/{groupId}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", callerToken);
+        using var response = await orgs.SendAsync(request, ct);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden) return null;
+        response.EnsureSuccessStatusCode();
+        var read = await response.Content.ReadFromJsonAsync<OrgsGroup>(JsonDefaults.Api, ct)
+                   ?? throw new InvalidOperationException("orgs answered an empty board group");
+        group = new BoardGroupCopy
+        {
+            Id = read.Id, OrganizationId = read.OrganizationId, Name = read.Name, Slug = read.Slug, Description = read.Description,
+            CreatedAt = read.CreatedAt.UtcDateTime, UpdatedAt = read.UpdatedAt.UtcDateTime,
+        };
+        db.BoardGroups.Add(group);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            log.LogDebug("Board group {GroupId} copy arrived concurrently", groupId);
+        }
+        db.ChangeTracker.Clear();
+        return group;
+    }
+
     /// <summary>Adds the copy of the board orgs answered (unless its event got here first).</summary>
     private async Task<BoardCopy> CopyAsync(HttpResponseMessage response, CancellationToken ct)
     {
