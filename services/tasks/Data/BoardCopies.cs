@@ -47,25 +47,41 @@ public sealed class BoardCopies(TasksDbContext db, HttpClient orgs, IMemoryCache
         var key = "default-board:" + organizationId;
         if (cache.TryGetValue(key, out Guid known) && await FindAsync(known, null, ct) is { } board) return board;
         if (callerToken is null) return null;
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/internal/v1/organizations/{organizationId}/default-board");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", callerToken);
-        using var response = await orgs.SendAsync(request, ct);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden) return null;
-        response.EnsureSuccessStatusCode();
-        board = await CopyAsync(response, ct);
+        if (await AskOrgsAsync<OrgsBoard>(HttpMethod.Post, $"/internal/v1/organizations/{organizationId}/default-board", callerToken, ct) is not { } read)
+            return null;
+        board = await CopyAsync(read, ct);
         cache.Set(key, board.Id, CacheFor);
         cache.Set(CacheKey(board.Id), board, CacheFor);
         return board;
     }
 
-    private async Task<BoardCopy?> FetchFromOrgsAsync(Guid boardId, string callerToken, CancellationToken ct)
+    private async Task<BoardCopy?> FetchFromOrgsAsync(Guid boardId, string callerToken, CancellationToken ct) =>
+        await AskOrgsAsync<OrgsBoard>(HttpMethod.Get, $"/api/v1/boards/{boardId}", callerToken, ct) is { } read ? await CopyAsync(read, ct) : null;
+
+    /// <summary>Asks orgs with the caller's token; null when orgs has no such thing for the caller (404, 403).</summary>
+    private async Task<T?> AskOrgsAsync<T>(HttpMethod method, string path, string callerToken, CancellationToken ct) where T : class
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/boards/{boardId}");
+        using var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", callerToken);
         using var response = await orgs.SendAsync(request, ct);
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden) return null;
         response.EnsureSuccessStatusCode();
-        return await CopyAsync(response, ct);
+        return await response.Content.ReadFromJsonAsync<T>(JsonDefaults.Api, ct) ?? throw new InvalidOperationException($"orgs answered {path} with nothing");
+    }
+
+    /// <summary>Saves a copy made from orgs' answer; when its event got here first (a duplicate key), the event's copy stays.</summary>
+    private async Task SaveCopyAsync(object copy, Guid id, CancellationToken ct)
+    {
+        db.Add(copy);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            log.LogDebug("The copy of {Id} arrived concurrently", id);
+        }
+        db.ChangeTracker.Clear();
     }
 
     /// <summary>orgs' BoardGroupRead.</summary>
@@ -79,36 +95,19 @@ public sealed class BoardCopies(TasksDbContext db, HttpClient orgs, IMemoryCache
     {
         if (await db.BoardGroups.AsNoTracking().FirstOrDefaultAsync(g => g.Id == groupId, ct) is { } group) return group;
         if (callerToken is null) return null;
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/board-groups/{groupId}");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", callerToken);
-        using var response = await orgs.SendAsync(request, ct);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden) return null;
-        response.EnsureSuccessStatusCode();
-        var read = await response.Content.ReadFromJsonAsync<OrgsGroup>(JsonDefaults.Api, ct)
-                   ?? throw new InvalidOperationException("orgs answered an empty board group");
+        if (await AskOrgsAsync<OrgsGroup>(HttpMethod.Get, $"/api/v1/board-groups/{groupId}", callerToken, ct) is not { } read) return null;
         group = new BoardGroupCopy
         {
             Id = read.Id, OrganizationId = read.OrganizationId, Name = read.Name, Slug = read.Slug, Description = read.Description,
             CreatedAt = read.CreatedAt.UtcDateTime, UpdatedAt = read.UpdatedAt.UtcDateTime,
         };
-        db.BoardGroups.Add(group);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            log.LogDebug("Board group {GroupId} copy arrived concurrently", groupId);
-        }
-        db.ChangeTracker.Clear();
+        await SaveCopyAsync(group, groupId, ct);
         return group;
     }
 
     /// <summary>Adds the copy of the board orgs answered (unless its event got here first).</summary>
-    private async Task<BoardCopy> CopyAsync(HttpResponseMessage response, CancellationToken ct)
+    private async Task<BoardCopy> CopyAsync(OrgsBoard read, CancellationToken ct)
     {
-        var read = await response.Content.ReadFromJsonAsync<OrgsBoard>(JsonDefaults.Api, ct)
-                   ?? throw new InvalidOperationException("orgs answered an empty board");
         var boardId = read.Id;
         if (await db.Boards.AsNoTracking().FirstOrDefaultAsync(b => b.Id == boardId, ct) is { } copied) return copied;
 
@@ -127,16 +126,7 @@ public sealed class BoardCopies(TasksDbContext db, HttpClient orgs, IMemoryCache
             },
             CreatedAt = read.CreatedAt ?? read.UpdatedAt, UpdatedAt = read.UpdatedAt,
         });
-        db.Boards.Add(board);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            log.LogDebug("Board {BoardId} copy arrived concurrently", boardId);
-        }
-        db.ChangeTracker.Clear();
+        await SaveCopyAsync(board, boardId, ct);
         return board;
     }
 
