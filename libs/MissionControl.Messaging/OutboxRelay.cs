@@ -132,17 +132,20 @@ internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : SaveChanges
         return Task.CompletedTask;
     }
 
-    /// <summary>A new transaction: rows of an earlier one that ended without a commit (disposed, pooled context) are not handed off.</summary>
+    /// <summary>
+    /// A new transaction: rows of an earlier one that ended without a commit (disposed, pooled context) are
+    /// not handed off. Rows of a SaveChanges under way stay: it may be that SaveChanges opening its own.
+    /// </summary>
     public DbTransaction TransactionStarted(DbConnection connection, TransactionEndEventData eventData, DbTransaction result)
     {
-        Forget(eventData.Context);
+        ForgetWritten(eventData.Context);
         return result;
     }
 
     public ValueTask<DbTransaction> TransactionStartedAsync(DbConnection connection, TransactionEndEventData eventData, DbTransaction result,
         CancellationToken ct = default)
     {
-        Forget(eventData.Context);
+        ForgetWritten(eventData.Context);
         return ValueTask.FromResult(result);
     }
 
@@ -203,6 +206,11 @@ internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : SaveChanges
         var rows = pending.Written.ToList();
         pending.Written.Clear();
         signal.Committed(rows);
+    }
+
+    private static void ForgetWritten(DbContext? db)
+    {
+        if (db is not null && Contexts.TryGetValue(db, out var pending)) pending.Written.Clear();
     }
 
     private static void Forget(DbContext? db)

@@ -63,6 +63,26 @@ public sealed class OutboxRelayOnSqliteTests : IAsyncLifetime
         await OutboxEmptiesAsync(db); // deleted together, soon after
     }
 
+    /// <summary>
+    /// A SaveChanges of several rows opens a transaction of its own; its rows must still be handed over
+    /// (they were once forgotten at that transaction's start, and went out only at the next poll, 1 s later).
+    /// </summary>
+    [Fact]
+    public async Task Rows_of_a_SaveChanges_that_opens_its_own_transaction_go_out_from_memory_at_once()
+    {
+        await StartFromTheTableAsync();
+        await using var db = Open();
+        db.AddIntegrationEvent(Created("row 1"));
+        db.AddIntegrationEvent(Created("row 2"));
+        var saved = DateTime.UtcNow;
+        await db.SaveChangesAsync();
+        await WaitForAsync(3);
+
+        Assert.Equal(["row 0", "row 1", "row 2"], _bus.Titles());
+        Assert.Equal((2L, 1L), _relay.Published);
+        Assert.True(DateTime.UtcNow - saved < TimeSpan.FromMilliseconds(800), "published by the wake, not by the next poll");
+    }
+
     [Fact]
     public async Task A_row_it_was_not_handed_is_published_in_its_place()
     {
