@@ -127,9 +127,8 @@ public sealed class EventLogWriter(
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var ids = batch.Select(p => p.Id).Distinct().ToList();
-            // One JSON array parameter (EF.Parameter), not one parameter per id: the SQL text stays the same
-            // whatever the batch size, so EF reuses it instead of generating and processing it per batch.
-            var known = (await db.Events.Where(e => EF.Parameter(ids).Contains(e.EventId)).Select(e => e.EventId).ToListAsync(ct)).ToHashSet();
+            var known = new HashSet<Guid>();
+            await foreach (var id in LoggedIdsQuery.For(db)(db, ids).WithCancellation(ct)) known.Add(id);
             var fresh = batch.Where(p => p.Message is not null && known.Add(p.Id)).ToList();
             if (fresh.Count == 0) return [];
 
@@ -156,6 +155,12 @@ public sealed class EventLogWriter(
         }
         return entries.Select(e => e.ToLogged()).ToList();
     }
+
+    // The first query of every batch, compiled: a call skips EF's per-query work on the expression tree
+    // (parameter extraction, the query cache's key). The ids become one parameter each, with the count padded
+    // (EF's default), so a few SQL texts serve every batch size.
+    private static readonly CompiledPerModel<Func<MetricsDbContext, List<Guid>, IAsyncEnumerable<Guid>>> LoggedIdsQuery = new(() =>
+        EF.CompileAsyncQuery((MetricsDbContext db, List<Guid> ids) => db.Events.Where(e => ids.Contains(e.EventId)).Select(e => e.EventId)));
 
     private static bool IsDeletion(IIntegrationEvent message) => message.GetType().Name.EndsWith("Deleted", StringComparison.Ordinal);
 

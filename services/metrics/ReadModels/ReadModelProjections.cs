@@ -3,6 +3,7 @@ using MissionControl.Contracts;
 using MissionControl.Contracts.Agents;
 using MissionControl.Contracts.Orgs;
 using MissionControl.Contracts.Tasks;
+using MissionControl.Messaging;
 using MissionControl.Metrics.Data;
 using MissionControl.Metrics.EventLog;
 
@@ -113,8 +114,12 @@ public sealed class TaskProjection : ILogProjection
             }).Where(id => id != Guid.Empty).Distinct().ToList();
         if (ids.Count == 0) return;
         foreach (var id in ids) _states[id] = null;
-        foreach (var state in await db.TaskStates.Where(t => EF.Parameter(ids).Contains(t.Id)).ToListAsync(ct)) _states[state.Id] = state;
+        await foreach (var state in StatesQuery.For(db)(db, ids).WithCancellation(ct)) _states[state.Id] = state;
     }
+
+    // Once per event-log batch that holds task events: compiled, like the writer's first query.
+    private static readonly CompiledPerModel<Func<MetricsDbContext, List<Guid>, IAsyncEnumerable<TaskState>>> StatesQuery = new(() =>
+        EF.CompileAsyncQuery((MetricsDbContext db, List<Guid> ids) => db.TaskStates.Where(t => ids.Contains(t.Id))));
 
     public async Task ApplyAsync(MetricsDbContext db, IIntegrationEvent message, LogEntry entry, CancellationToken ct)
     {

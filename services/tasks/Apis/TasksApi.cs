@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using MissionControl.InternalAuth;
+using MissionControl.Messaging;
 using MissionControl.Tasks.Data;
 using MissionControl.Tasks.Domain;
 using MissionControl.Tasks.Operations;

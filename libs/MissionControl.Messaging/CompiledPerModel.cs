@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 
-namespace MissionControl.Tasks.Data;
+namespace MissionControl.Messaging;
 
 /// <summary>
 /// A compiled EF query for each model it meets: EF refuses to run a compiled query against another model
