@@ -10,6 +10,12 @@ internal static class BenchApp
     private static readonly int[] Concurrencies = [16, 64];
     private const double IdleAfterStartSeconds = 25;
 
+    // Between steps: quiet means under 0.15 cores busy (the system, not the bench) over a quarter second,
+    // waited for up to 20 s.
+    private static readonly TimeSpan QuietWindow = TimeSpan.FromMilliseconds(250);
+    private const double QuietCores = 0.15;
+    private static readonly TimeSpan QuietMax = TimeSpan.FromSeconds(20);
+
     public static async Task<int> RunAsync(string[] args)
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -101,6 +107,9 @@ internal static class BenchApp
                     Func<CpuUse>? measured = cpu.IsEmpty ? null : cpu.Start();
                     LoadResult r = await runner.RunAsync(name, op, concurrency, duration).ConfigureAwait(false);
                     r = r with { Cpu = measured?.Invoke() };
+                    // The next step starts on a quiet system, and this one's left-over work is shown with it.
+                    if (!cpu.IsEmpty)
+                        r = r with { CpuAfter = await cpu.UntilQuietAsync(QuietWindow, QuietCores, QuietMax).ConfigureAwait(false) };
                     Report.PrintLoad(r);
                     report.Load.Add(r);
                 }
@@ -110,6 +119,8 @@ internal static class BenchApp
                     int warmupConcurrency = Concurrencies.Max();
                     Progress($"warm-up: {options.WarmupSeconds:0.#} s of mixed create/list at concurrency {warmupConcurrency}");
                     LoadResult warm = await runner.RunAsync("warmup", LoadOp.Mixed, warmupConcurrency, TimeSpan.FromSeconds(options.WarmupSeconds)).ConfigureAwait(false);
+                    if (!cpu.IsEmpty)
+                        warm = warm with { CpuAfter = await cpu.UntilQuietAsync(QuietWindow, QuietCores, QuietMax).ConfigureAwait(false) };
                     Report.PrintLoad(warm);
                     if (warm.Ok == 0)
                     {

@@ -29,6 +29,9 @@ internal sealed record LoadResult(
 
     /// <summary>CPU the system and the bench used during the step (null when no process was found).</summary>
     public CpuUse? Cpu { get; init; }
+
+    /// <summary>CPU used after the step until the system was quiet again: work the step left behind.</summary>
+    public CpuUse? CpuAfter { get; init; }
 }
 
 /// <summary>

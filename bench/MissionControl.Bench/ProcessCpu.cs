@@ -57,6 +57,29 @@ internal sealed class ProcessCpu
         };
     }
 
+    /// <summary>
+    /// After a step: waits until the system is quiet (under <paramref name="quietCores"/> busy over a
+    /// <paramref name="window"/>, the bench left out) or <paramref name="max"/> has passed, and returns the CPU
+    /// used meanwhile. That is work the step left behind (the event log draining a backlog, checkpoints), which
+    /// would otherwise be charged to the next step.
+    /// </summary>
+    public async Task<CpuUse> UntilQuietAsync(TimeSpan window, double quietCores, TimeSpan max)
+    {
+        var system = _processes.Where(p => p.Name != "bench").ToList();
+        double Total(List<(string Name, int Pid)> ps) => ps.Sum(p => ProcessMemory.ReadCpuSeconds(p.Pid) ?? 0);
+        var measured = Start();
+        var clock = Stopwatch.StartNew();
+        double last = Total(system);
+        while (clock.Elapsed < max)
+        {
+            await Task.Delay(window).ConfigureAwait(false);
+            double now = Total(system);
+            if ((now - last) / window.TotalSeconds < quietCores) break;
+            last = now;
+        }
+        return measured();
+    }
+
     /// <summary>"MissionControl.Tasks" → "tasks"; the broker's helper processes count as the broker.</summary>
     internal static string ShortName(string name) => name switch
     {

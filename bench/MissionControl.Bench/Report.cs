@@ -40,6 +40,10 @@ internal sealed class Report
         {
             Console.WriteLine($"  cpu per request: {cpu.PerRequest(r.Ok)}");
         }
+        if (r.CpuAfter is { } after)
+        {
+            Console.WriteLine($"  after the step: quiet in {after.WallSeconds:0.0} s; left-over work {after.PerRequest(r.Ok)}");
+        }
 
         if (r.FirstError is not null)
         {
