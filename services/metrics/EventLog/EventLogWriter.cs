@@ -157,8 +157,8 @@ public sealed class EventLogWriter(
     }
 
     // The first query of every batch, compiled: a call skips EF's per-query work on the expression tree
-    // (parameter extraction, the query cache's key). The ids become one parameter each, with the count padded
-    // (EF's default), so a few SQL texts serve every batch size.
+    // (parameter extraction, the query cache's key). The ids become one parameter each (EF's default for a
+    // list), and EF keeps the SQL made for each count it meets.
     private static readonly CompiledPerModel<Func<MetricsDbContext, List<Guid>, IAsyncEnumerable<Guid>>> LoggedIdsQuery = new(() =>
         EF.CompileAsyncQuery((MetricsDbContext db, List<Guid> ids) => db.Events.Where(e => ids.Contains(e.EventId)).Select(e => e.EventId)));
 
