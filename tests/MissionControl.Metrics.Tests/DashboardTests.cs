@@ -324,8 +324,8 @@ public abstract class DashboardTests(BrokerFixture broker) : MetricsServiceTest(
     [Fact]
     public async Task Events_of_one_task_written_together_around_a_deletion_leave_its_latest_state()
     {
-        // The writer loads the task states a batch touches in one query, and saves around a deletion
-        // (which detaches what it loaded): a state must neither be inserted twice nor lose a change.
+        // One batch: each event upserts its task's state in turn, and the writer saves around the deletion
+        // (its tracked rows first): a state must neither be inserted twice nor lose a change.
         var board = Guid.NewGuid();
         var (kept, deleted) = (Guid.NewGuid(), Guid.NewGuid());
         var at = DateTimeOffset.UtcNow;

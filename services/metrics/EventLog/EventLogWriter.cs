@@ -10,14 +10,12 @@ namespace MissionControl.Metrics.EventLog;
 /// <summary>
 /// A read model metrics keeps beside the log (token usage, task status history, name copies). It is
 /// applied in the same transaction as the log row, so it holds exactly the logged events, once.
-/// Change tracked entities (Find, Add): a batch of events is saved together. Bulk statements
-/// (ExecuteUpdate/ExecuteDelete) only for events named *Deleted, around which the writer saves.
+/// Change tracked entities (Find, Add): a batch of events is saved together. A statement run at once
+/// (an upsert) only on rows no tracked entity maps; bulk statements (ExecuteUpdate/ExecuteDelete) only
+/// for events named *Deleted, around which the writer saves.
 /// </summary>
 public interface ILogProjection
 {
-    /// <summary>Called once per batch before any ApplyAsync: a projection may load the rows the batch touches in one query.</summary>
-    Task PrepareAsync(MetricsDbContext db, IReadOnlyList<IIntegrationEvent> batch, CancellationToken ct) => Task.CompletedTask;
-
     Task ApplyAsync(MetricsDbContext db, IIntegrationEvent message, LogEntry entry, CancellationToken ct);
 }
 
@@ -132,8 +130,6 @@ public sealed class EventLogWriter(
             var fresh = batch.Where(p => p.Message is not null && known.Add(p.Id)).ToList();
             if (fresh.Count == 0) return [];
 
-            var messages = fresh.Select(p => p.Message!).ToList();
-            foreach (var projection in projections) await projection.PrepareAsync(db, messages, ct);
             var seq = await ReserveAsync(db, fresh.Count, ct);
             var loggedAt = clock.GetUtcNow().UtcDateTime;
             foreach (var p in fresh)
