@@ -102,14 +102,14 @@ internal static class BenchApp
 
                 var runner = new LoadRunner(api, runId);
                 var cpu = new ProcessCpu(report.IdleMemory ?? ProcessMemory.Measure("cpu", options.Pids));
+                // The next step starts on a quiet system, and this one's left-over work is shown with it.
+                async Task<LoadResult> SettledAsync(LoadResult r) =>
+                    cpu.IsEmpty ? r : r with { CpuAfter = await cpu.UntilQuietAsync(QuietWindow, QuietCores, QuietMax).ConfigureAwait(false) };
                 async Task StepAsync(string name, LoadOp op, int concurrency)
                 {
                     Func<CpuUse>? measured = cpu.IsEmpty ? null : cpu.Start();
                     LoadResult r = await runner.RunAsync(name, op, concurrency, duration).ConfigureAwait(false);
-                    r = r with { Cpu = measured?.Invoke() };
-                    // The next step starts on a quiet system, and this one's left-over work is shown with it.
-                    if (!cpu.IsEmpty)
-                        r = r with { CpuAfter = await cpu.UntilQuietAsync(QuietWindow, QuietCores, QuietMax).ConfigureAwait(false) };
+                    r = await SettledAsync(r with { Cpu = measured?.Invoke() }).ConfigureAwait(false);
                     Report.PrintLoad(r);
                     report.Load.Add(r);
                 }
@@ -119,8 +119,7 @@ internal static class BenchApp
                     int warmupConcurrency = Concurrencies.Max();
                     Progress($"warm-up: {options.WarmupSeconds:0.#} s of mixed create/list at concurrency {warmupConcurrency}");
                     LoadResult warm = await runner.RunAsync("warmup", LoadOp.Mixed, warmupConcurrency, TimeSpan.FromSeconds(options.WarmupSeconds)).ConfigureAwait(false);
-                    if (!cpu.IsEmpty)
-                        warm = warm with { CpuAfter = await cpu.UntilQuietAsync(QuietWindow, QuietCores, QuietMax).ConfigureAwait(false) };
+                    warm = await SettledAsync(warm).ConfigureAwait(false);
                     Report.PrintLoad(warm);
                     if (warm.Ok == 0)
                     {

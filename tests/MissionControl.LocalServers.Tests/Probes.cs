@@ -25,15 +25,7 @@ internal static class Probes
             {
                 continue;
             }
-            string cmdline;
-            try
-            {
-                cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-            }
-            catch (IOException)
-            {
-                continue;
-            }
+            var cmdline = ProcFs.CommandLine(pid);
             Assert.False(cmdline.Contains(marker, StringComparison.Ordinal), $"pid {pid} still runs: {cmdline}");
         }
     }

@@ -106,16 +106,10 @@ public sealed class BootOverlapTests
         for (var i = 0; i < 100; i++)
         {
             // The long-lived child, not the short "sleep 0.3" before it: that one is gone a moment later.
-            if (ProcessTree.Descendants(pid).FirstOrDefault(c => CommandLine(c) == "sleep 30") is var child and > 0) return child;
+            if (ProcessTree.Descendants(pid).FirstOrDefault(c => ProcFs.CommandLine(c) == "sleep 30") is var child and > 0) return child;
             await Task.Delay(50);
         }
         throw new TimeoutException($"no child of {pid} after 5 s");
-    }
-
-    private static string CommandLine(int pid)
-    {
-        try { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim(); }
-        catch (IOException) { return ""; } // ended meanwhile
     }
 
     private sealed class Lines : ILogger<BrokerListening>
