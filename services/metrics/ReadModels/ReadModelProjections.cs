@@ -139,42 +139,38 @@ public sealed class TaskProjection : ILogProjection, IAsyncDisposable
     /// <summary>
     /// The task as the event shows it. Its creation time stays the first one seen, and a deletion sticks
     /// (a deleted task's later events, if any, do not bring it back). SQLite and PostgreSQL share the syntax.
-    /// One command per batch (this projection lives as long as the batch's scope): SQLite keeps the
-    /// statement prepared while its text stays, so a batch's later events only bind and run it.
+    /// One command per batch (this projection lives as long as the batch's scope), its parameters made once:
+    /// SQLite keeps the statement prepared while its text stays, so a batch's later events only bind and run it.
     /// </summary>
     private async Task UpsertAsync(MetricsDbContext db, Guid org, TaskSnapshot task, DateTime? deletedAt, CancellationToken ct)
     {
+        object?[] values =
+            [task.Id, org, task.BoardId, task.Title, task.Status, task.CreatedAt.UtcDateTime, task.UpdatedAt.UtcDateTime, deletedAt is not null, deletedAt];
         if (_upsert is null)
         {
             _upsert = db.Database.GetDbConnection().CreateCommand();
             _upsert.CommandText = UpsertSql;
-            _types = db.GetService<IRelationalTypeMappingSource>();
+            // Made by EF's own type mappings, so values are stored as its queries read them (GUIDs as text on SQLite).
+            var types = db.GetService<IRelationalTypeMappingSource>();
+            for (var i = 0; i < values.Length; i++)
+                _upsert.Parameters.Add(types.FindMapping(UpsertTypes[i])!.CreateParameter(_upsert, $"@p{i}", values[i], nullable: values[i] is null));
         }
-        // The transaction of this batch (the command outlives none: the scope disposes both).
+        else
+        {
+            for (var i = 0; i < values.Length; i++) _upsert.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
         _upsert.Transaction = db.Database.CurrentTransaction!.GetDbTransaction();
-        _upsert.Parameters.Clear();
-        Bind("@id", task.Id);
-        Bind("@org", org);
-        Bind("@board", task.BoardId);
-        Bind("@title", task.Title);
-        Bind("@status", task.Status);
-        Bind("@created", task.CreatedAt.UtcDateTime);
-        Bind("@updated", task.UpdatedAt.UtcDateTime);
-        Bind("@deleted", deletedAt is not null);
-        Bind("@deleted_at", deletedAt);
         await _upsert.ExecuteNonQueryAsync(ct);
     }
 
-    // Through EF's own type mappings, so values are stored as its queries read them (GUIDs as text on SQLite).
-    private void Bind<T>(string name, T value) =>
-        _upsert!.Parameters.Add(_types!.FindMapping(typeof(T))!.CreateParameter(_upsert, name, value, nullable: value is null));
-
     private DbCommand? _upsert;
-    private IRelationalTypeMappingSource? _types;
+
+    private static readonly Type[] UpsertTypes =
+        [typeof(Guid), typeof(Guid), typeof(Guid), typeof(string), typeof(string), typeof(DateTime), typeof(DateTime), typeof(bool), typeof(DateTime?)];
 
     private const string UpsertSql = """
         INSERT INTO task_states (id, organization_id, board_id, title, status, created_at, updated_at, deleted, deleted_at)
-        VALUES (@id, @org, @board, @title, @status, @created, @updated, @deleted, @deleted_at)
+        VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8)
         ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, board_id = excluded.board_id,
             title = excluded.title, status = excluded.status, updated_at = excluded.updated_at,
             deleted = task_states.deleted OR excluded.deleted, deleted_at = COALESCE(excluded.deleted_at, task_states.deleted_at)
