@@ -91,10 +91,17 @@ public sealed class EventFeed(EventLogClient log, SseHub hub, ILogger<EventFeed>
         using var response = await log.OpenFeedAsync(after, ct);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
         logger.LogInformation("Following the event log after {Seq}", after);
+        // One timer for the whole feed, moved forward at most once a second: not a token source and a
+        // timer per line, which is per event under load.
+        using var silence = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var armed = long.MinValue;
         while (!ct.IsCancellationRequested)
         {
-            using var silence = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            silence.CancelAfter(Silence);
+            if (Environment.TickCount64 - armed >= 1000)
+            {
+                silence.CancelAfter(Silence);
+                armed = Environment.TickCount64;
+            }
             var line = await reader.ReadLineAsync(silence.Token) ?? throw new IOException("the event log feed ended");
             if (line.Length == 0) continue;
             hub.Publish(new SseEvent(JsonSerializer.Deserialize<LoggedEvent>(line, JsonDefaults.Api)!));
