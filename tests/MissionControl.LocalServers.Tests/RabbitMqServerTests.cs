@@ -19,7 +19,7 @@ public sealed class RabbitMqServerTests(ITestOutputHelper output)
             Assert.True(File.Exists(server.LogPath));
             Assert.Equal("hello from the test", await Probes.RoundTripAsync(server.ConnectionString, "hello from the test"));
             // The VM runs with the small tables and one scheduler, spinning only very briefly on the shared cores.
-            var vm = ProcFs.CommandLine(server.BeamPid);
+            var vm = ProcFs.CommandLine(server.BeamPid!.Value);
             Assert.Contains("-P 65536", vm);
             Assert.Contains("-sbwt very_short -sbwtdcpu very_short -sbwtdio very_short", vm);
             Assert.Contains("-S 1:1", vm);

@@ -352,6 +352,40 @@ public abstract class DashboardTests(BrokerFixture broker) : MetricsServiceTest(
         var history = await db.TaskStatusHistory.AsNoTracking().Where(h => h.TaskId == kept).OrderBy(h => h.Seq).Select(h => h.ToStatus).ToListAsync();
         Assert.Equal(["inbox", "in_progress", "review"], history);
     }
+
+    [Fact]
+    public async Task A_task_state_keeps_its_first_creation_time_follows_the_latest_event_and_stays_deleted()
+    {
+        var board = Guid.NewGuid();
+        var (task, late) = (Guid.NewGuid(), Guid.NewGuid());
+        var at = new DateTimeOffset(2026, 11, 17, 9, 0, 0, TimeSpan.Zero);
+        var writer = Service<EventLogWriter>();
+        async Task LogAsync(IIntegrationEvent e) => await writer.AppendAsync(e, Guid.NewGuid(), CancellationToken.None);
+
+        await LogAsync(TaskCreatedEvent(board, task, at, "First title"));
+        // Each event's snapshot says "created at" its own time here: the state keeps the first one seen.
+        await LogAsync(StatusChangedEvent(board, task, "inbox", "in_progress", at.AddHours(1), "Renamed"));
+        await LogAsync(new TaskDeleted
+        {
+            OrganizationId = Org, BoardId = board, Task = Snapshot(task, board, "in_progress", at.AddHours(2), "Renamed"), OccurredAt = at.AddHours(2),
+            Activity = Activity("task.deleted", task, at.AddHours(2)),
+        });
+        // A late update of a deleted task (redelivered out of band) does not bring it back.
+        await LogAsync(StatusChangedEvent(board, task, "in_progress", "review", at.AddHours(3), "Renamed again"));
+        // A task first seen through an update (created before the log began) gets a state from it.
+        await LogAsync(StatusChangedEvent(board, late, "inbox", "done", at.AddHours(4), "Older task"));
+
+        using var scope = Metrics.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<MetricsDbContext>();
+        var states = await db.TaskStates.AsNoTracking().Where(t => t.BoardId == board).ToDictionaryAsync(t => t.Id);
+        Assert.Equal(2, states.Count);
+        var s = states[task];
+        Assert.Equal((Org, "Renamed again", "review"), (s.OrganizationId, s.Title, s.Status));
+        Assert.Equal((at.UtcDateTime, at.AddHours(3).UtcDateTime), (s.CreatedAt, s.UpdatedAt));
+        Assert.Equal((true, at.AddHours(2).UtcDateTime), (s.Deleted, s.DeletedAt));
+        var l = states[late];
+        Assert.Equal(("Older task", "done", false, (DateTime?)null), (l.Title, l.Status, l.Deleted, l.DeletedAt));
+    }
 }
 
 [Collection(InfrastructureCollection.Collection)]

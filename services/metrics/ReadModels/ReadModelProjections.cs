@@ -103,8 +103,9 @@ public sealed class AgentCopyProjection : ILogProjection
 /// <para>
 /// A task event writes its state with one upsert statement, run at once in the log's transaction: every
 /// task event carries the whole task, so nothing needs loading first. Loading the batch's states, tracking
-/// them and saving them was a query, a change-tracking pass and an INSERT or UPDATE per task: about 5% of
-/// metrics' CPU under task creates, and a fifth of a millisecond on every lone event's way to SSE.
+/// them and saving them (a query, a change-tracking pass, an INSERT or UPDATE per task) cost the writer about
+/// a fifth more CPU per event, and a status change about a third more of metrics' CPU
+/// (bench/results/2026-12-05-task-state-upsert.txt).
 /// </para>
 /// </summary>
 public sealed class TaskProjection : ILogProjection, IAsyncDisposable
