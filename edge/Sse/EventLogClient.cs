@@ -61,10 +61,10 @@ public sealed class EventLogClient(IHttpClientFactory clients, InternalTokenSign
 /// Keeps the edge's hub fed from the event log: starts at the log's head, then follows the live feed,
 /// reconnecting after the last position it got (so nothing between is lost) with backoff.
 /// </summary>
-public sealed class EventFeed(EventLogClient log, SseHub hub, ILogger<EventFeed> logger) : BackgroundService
+/// <param name="silence">No line (not even a keep-alive) for this long means the feed is dead; 30 s unless a test says.</param>
+public sealed class EventFeed(EventLogClient log, SseHub hub, ILogger<EventFeed> logger, TimeSpan? silence = null) : BackgroundService
 {
-    /// <summary>No line (not even a keep-alive) for this long means the feed is dead.</summary>
-    private static readonly TimeSpan Silence = TimeSpan.FromSeconds(30);
+    private readonly TimeSpan _silence = silence ?? TimeSpan.FromSeconds(30);
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
@@ -91,18 +91,19 @@ public sealed class EventFeed(EventLogClient log, SseHub hub, ILogger<EventFeed>
         using var response = await log.OpenFeedAsync(after, ct);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
         logger.LogInformation("Following the event log after {Seq}", after);
-        // One timer for the whole feed, moved forward at most once a second: not a token source and a
-        // timer per line, which is per event under load.
-        using var silence = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var armed = long.MinValue;
+        // One timer for the whole feed, moved forward by a line at most once a second: not a token source
+        // and a timer per line, which is per event under load.
+        using var silent = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        silent.CancelAfter(_silence);
+        var armed = Environment.TickCount64;
         while (!ct.IsCancellationRequested)
         {
+            var line = await reader.ReadLineAsync(silent.Token) ?? throw new IOException("the event log feed ended");
             if (Environment.TickCount64 - armed >= 1000)
             {
-                silence.CancelAfter(Silence);
+                silent.CancelAfter(_silence);
                 armed = Environment.TickCount64;
             }
-            var line = await reader.ReadLineAsync(silence.Token) ?? throw new IOException("the event log feed ended");
             if (line.Length == 0) continue;
             hub.Publish(new SseEvent(JsonSerializer.Deserialize<LoggedEvent>(line, JsonDefaults.Api)!));
         }
