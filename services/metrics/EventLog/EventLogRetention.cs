@@ -39,6 +39,16 @@ public sealed class EventLogRetention(IServiceScopeFactory scopes, MissionContro
         }
     }
 
+    /// <summary>
+    /// The positions of the next chunk of expired events, found through the logged_at index. Ordered
+    /// by position instead, SQLite read the whole log in position order looking for old rows: with
+    /// nothing expired (the usual case) that was every page of the log, 14 s and 11 GB of reads on a
+    /// 4.9 million event log, a minute after each start and hourly, holding a read transaction that
+    /// kept the WAL from being checkpointed meanwhile.
+    /// </summary>
+    public static IQueryable<long> Expired(MetricsDbContext db, DateTime cutoff) =>
+        db.Events.Where(e => e.LoggedAt < cutoff).OrderBy(e => e.LoggedAt).Select(e => e.Seq).Take(2000);
+
     public async Task<int> SweepAsync(int retentionDays, CancellationToken ct)
     {
         var cutoff = clock.GetUtcNow().UtcDateTime.AddDays(-retentionDays);
@@ -47,11 +57,11 @@ public sealed class EventLogRetention(IServiceScopeFactory scopes, MissionContro
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<MetricsDbContext>();
-            var oldest = await db.Events.Where(e => e.LoggedAt < cutoff).OrderBy(e => e.Seq).Select(e => e.Seq).Take(2000).ToListAsync(ct);
+            var oldest = await Expired(db, cutoff).ToListAsync(ct);
             if (oldest.Count == 0) return total;
-            var last = oldest[^1];
             using var entered = await gate.EnterAsync(ct);
-            total += await db.Events.Where(e => e.Seq <= last && e.LoggedAt < cutoff).ExecuteDeleteAsync(ct);
+            // By position: a range on logged_at would walk every expired index entry again each chunk.
+            total += await db.Events.Where(e => oldest.Contains(e.Seq)).ExecuteDeleteAsync(ct);
         }
     }
 }
