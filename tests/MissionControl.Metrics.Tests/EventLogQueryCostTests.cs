@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,17 +10,17 @@ namespace MissionControl.Metrics.Tests;
 /// <summary>
 /// What logging an event costs metrics beyond the log itself: a live feed reads the events this
 /// instance logged from memory, with no webhook anywhere a logged batch starts no webhook scan, and
-/// the retention sweep never reads the whole log.
+/// neither the retention sweep nor a read from a time walks the log: both seek the logged_at index.
 /// </summary>
 [Collection(InfrastructureCollection.Collection)]
 public sealed class EventLogQueryCostTests(BrokerFixture broker) : MetricsServiceTest(broker)
 {
     private readonly CommandCounter _commands = new();
-    private readonly RetentionPlans _plans = new();
+    private readonly LoggedAtPlans _loggedAtPlans = new();
 
     protected override string DatabaseConnectionString() => OnSqlite.NewDatabase();
 
-    protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<IInterceptor>(_commands).AddSingleton<IInterceptor>(_plans);
+    protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<IInterceptor>(_commands).AddSingleton<IInterceptor>(_loggedAtPlans);
 
     [Fact]
     public async Task Events_logged_here_reach_a_live_feed_without_a_database_read_each_and_start_no_webhook_scan()
@@ -59,9 +60,34 @@ public sealed class EventLogQueryCostTests(BrokerFixture broker) : MetricsServic
         // every page of the log, to find that nothing had expired.
         Assert.Equal(0, await Service<MissionControl.Metrics.EventLog.EventLogRetention>().SweepAsync(retentionDays: 30, CancellationToken.None));
 
-        var plan = Assert.Single(_plans.Recorded);
+        var plan = Assert.Single(_loggedAtPlans.Recorded).Plan;
         Assert.Contains(plan, step => step.Contains("USING COVERING INDEX ix_events_logged_at (logged_at<?)", StringComparison.Ordinal));
         Assert.DoesNotContain(plan, step => step.StartsWith("SCAN", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_read_from_a_time_finds_its_first_event_with_one_seek_of_the_logged_at_index()
+    {
+        var board = Guid.NewGuid();
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow));
+        var since = DateTime.UtcNow;
+        await Task.Delay(20);
+        var later = Guid.NewGuid();
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow), later);
+        var at = Uri.EscapeDataString(since.ToString("O"));
+
+        // The event log's own read (the edge's replay) and the public one: each returns the later event only.
+        var page = await Edge.GetFromJsonAsync<JsonElement>($"/internal/events?organization_id={Org}&since={at}");
+        Assert.Equal([later], page.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("id").GetGuid()));
+        var pub = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/events?since={at}");
+        Assert.Equal([later], pub.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("id").GetGuid()));
+
+        // Before, the organization's lookup walked its events in position order (SQLite's plan: the
+        // organization index, every event of it before the time) and the public one sorted every event
+        // after the time (a temporary B-tree).
+        var plans = _loggedAtPlans.Recorded.Where(r => r.Sql.Contains("\"logged_at\" >= @", StringComparison.Ordinal)).Select(r => r.Plan).ToList();
+        Assert.Equal(2, plans.Count);
+        Assert.All(plans, plan => Assert.EndsWith(" USING COVERING INDEX ix_events_logged_at (logged_at>?)", Assert.Single(plan), StringComparison.Ordinal));
     }
 
     /// <summary>The feed's read: every event after a position (a webhook's read also filters by organization).</summary>
@@ -87,19 +113,20 @@ public sealed class EventLogQueryCostTests(BrokerFixture broker) : MetricsServic
         }
     }
 
-    /// <summary>SQLite's query plan of each read of the events by their logged_at bound (the retention's lookup).</summary>
-    private sealed class RetentionPlans : DbCommandInterceptor
+    /// <summary>SQLite's query plan of each read of the events bounded by their log time.</summary>
+    private sealed class LoggedAtPlans : DbCommandInterceptor
     {
-        public List<List<string>> Recorded { get; } = [];
+        public List<(string Sql, List<string> Plan)> Recorded { get; } = [];
 
         public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
             DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken ct = default)
         {
-            if (!command.CommandText.Contains("FROM \"events\"", StringComparison.Ordinal) || !command.CommandText.Contains("\"logged_at\" < @", StringComparison.Ordinal))
+            var sql = command.CommandText;
+            if (!sql.Contains("FROM \"events\"", StringComparison.Ordinal) || !sql.Contains("\"logged_at\" <", StringComparison.Ordinal) && !sql.Contains("\"logged_at\" >=", StringComparison.Ordinal))
                 return result;
             await using var explain = command.Connection!.CreateCommand();
             explain.Transaction = command.Transaction;
-            explain.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
+            explain.CommandText = "EXPLAIN QUERY PLAN " + sql;
             foreach (DbParameter p in command.Parameters)
             {
                 var copy = explain.CreateParameter();
@@ -110,7 +137,7 @@ public sealed class EventLogQueryCostTests(BrokerFixture broker) : MetricsServic
             var plan = new List<string>();
             await using (var reader = await explain.ExecuteReaderAsync(ct))
                 while (await reader.ReadAsync(ct)) plan.Add(reader.GetString(reader.GetOrdinal("detail")));
-            lock (Recorded) Recorded.Add(plan);
+            lock (Recorded) Recorded.Add((sql, plan));
             return result;
         }
     }

@@ -30,7 +30,7 @@ public static class EventLogApi
             if (topic is not null) events = events.Where(e => e.Topic == topic);
             if (board_id is not null) events = events.Where(e => e.BoardId == board_id);
             if (board_group_id is not null) events = events.Where(e => e.BoardGroupId == board_group_id);
-            var from = after ?? (since is { } s ? await db.Events.Where(e => e.OrganizationId == organization_id).SeqBeforeAsync(s.ToUniversalTime(), ct) : 0);
+            var from = after ?? (since is { } s ? await db.Events.SeqBeforeAsync(s.ToUniversalTime(), ct) : 0);
             events = events.Where(e => e.Seq > from);
             if (before is not null) events = events.Where(e => e.Seq < before);
             var page = await events.OrderBy(e => e.Seq).Take(Math.Clamp(limit ?? MaxPage, 1, MaxPage)).ToListAsync(ct);
