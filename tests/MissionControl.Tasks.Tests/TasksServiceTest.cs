@@ -29,6 +29,9 @@ public abstract class TasksServiceTest(BrokerFixture broker) : IAsyncLifetime
     /// <summary>Extra service settings for a test class.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings() => [];
 
+    /// <summary>Extra services for a test class (e.g. an EF interceptor).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
+
     public async Task InitializeAsync()
     {
         Orgs = await FakeOrgs.StartAsync();
@@ -42,7 +45,7 @@ public abstract class TasksServiceTest(BrokerFixture broker) : IAsyncLifetime
             ["services:orgs:http:0"] = Orgs.Url,
         };
         foreach (var (key, value) in Settings()) settings[key] = value;
-        Tasks = new ServiceFactory<Program>(settings);
+        Tasks = new ServiceFactory<Program>(settings, ConfigureServices);
         await Tasks.CreateClient().WaitHealthyAsync();
     }
 

@@ -261,7 +261,11 @@ public static class MissionControlApi
     {
         var principal = http.GetPrincipal();
         if (UsersOnly(principal) is { } refused) return refused;
-        var counts = await Visible(db, principal).GroupBy(t => t.Status).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+        // From the per-board status counters: counting the tasks themselves read every task of the organization.
+        var boards = db.Boards.AsNoTracking().Where(b => b.OrganizationId == principal.OrganizationId);
+        if (SeedApi.ReadableBoards(principal) is { } readable) boards = boards.Where(b => readable.Contains(b.Id));
+        var counts = await db.TaskCounts.AsNoTracking().Where(c => boards.Any(b => b.Id == c.BoardId))
+            .GroupBy(c => c.Status).Select(g => new { g.Key, Count = g.Sum(c => c.TaskCount) }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
         int Count(string status) => counts.GetValueOrDefault(status);
         var active = await db.Agents.AsNoTracking().CountAsync(a => a.OrganizationId == principal.OrganizationId && !InactiveStatuses.Contains(a.Status), ct);
         var (used, total) = HostResources.MemoryMb();

@@ -56,9 +56,10 @@ public static class TasksApi
 
         var query = db.Tasks.AsNoTracking().Where(t => t.BoardId == boardId);
         var counts = db.TaskCounts.AsNoTracking().Where(c => c.BoardId == boardId);
+        string[] statuses = [];
         if (!string.IsNullOrWhiteSpace(status))
         {
-            var statuses = status.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            statuses = status.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToArray();
             if (statuses.Any(s => !TaskStatuses.All.Contains(s))) return ApiProblems.Validation("status", "Unsupported task status filter.");
             query = query.Where(t => statuses.Contains(t.Status));
             counts = counts.Where(c => statuses.Contains(c.Status));
@@ -76,6 +77,7 @@ public static class TasksApi
             var total = unfiltered ? await BoardTotal(db, boardId)
                 : byAgent ? await query.CountAsync(ct) : await counts.SumAsync(c => c.TaskCount, ct);
             var items = unfiltered ? await ToListAsync(BoardPage(db, boardId, page.Offset, page.Limit), ct)
+                : !byAgent && statuses.Length > 1 ? await NewestOfStatusesAsync(db, boardId, statuses, page, ct)
                 : await query.OrderByDescending(t => t.CreatedAt).Skip(page.Offset).Take(page.Limit).Select(TaskReads.ReadColumns).ToListAsync(ct);
             return Results.Ok(new Page<Contracts.Tasks.TaskSnapshot>(await reads.SnapshotsAsync(board!, items, ct), total, page.Limit, page.Offset));
         }
@@ -83,6 +85,20 @@ public static class TasksApi
         {
             await db.Database.CloseConnectionAsync();
         }
+    }
+
+    /// <summary>
+    /// A page of a board's tasks in any of several statuses, newest first, read status by status: each is a
+    /// seek of the (board, status, created_at) index for its newest offset + limit. One query with IN walked
+    /// the board's created_at index, done tasks and all, to find the few open ones an agent polls for.
+    /// </summary>
+    private static async Task<List<TaskItem>> NewestOfStatusesAsync(TasksDbContext db, Guid boardId, string[] statuses, PageRequest page, CancellationToken ct)
+    {
+        var newest = new List<TaskItem>();
+        foreach (var status in statuses)
+            newest.AddRange(await db.Tasks.AsNoTracking().Where(t => t.BoardId == boardId && t.Status == status).OrderByDescending(t => t.CreatedAt)
+                .Take(page.Offset + page.Limit).Select(TaskReads.ReadColumns).ToListAsync(ct));
+        return newest.OrderByDescending(t => t.CreatedAt).Skip(page.Offset).Take(page.Limit).ToList();
     }
 
     // The unfiltered list, most lists by far, as compiled queries: a call skips EF's per-query work on the

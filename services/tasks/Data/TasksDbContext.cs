@@ -42,6 +42,9 @@ public abstract class TasksDbContext(DbContextOptions options) : DbContext(optio
             e.HasIndex(t => new { t.BoardId, t.Status, t.CreatedAt });
             e.HasIndex(t => new { t.BoardId, t.AssignedAgentId, t.CreatedAt });
             e.HasIndex(t => t.AssignedAgentId);
+            // The organization-wide lists (/api/tasks, /api/mission-control/tasks), newest first, and an
+            // organization's deletion: without it each was a scan of every task of every organization.
+            e.HasIndex(t => new { t.OrganizationId, t.CreatedAt, t.Id });
         });
         model.Entity<TaskDependency>(e =>
         {
@@ -81,7 +84,12 @@ public abstract class TasksDbContext(DbContextOptions options) : DbContext(optio
             e.Property(a => a.ActionType).HasMaxLength(200);
             e.Property(a => a.Status).HasMaxLength(32);
             e.HasIndex(a => new { a.BoardId, a.CreatedAt });
-            e.HasIndex(a => new { a.BoardId, a.Status });
+            // Lists by status, newest first (a board's, and an organization's pending ones), seek instead of
+            // walking every approval; a task's or an agent's deletion finds its approvals without a scan.
+            e.HasIndex(a => new { a.BoardId, a.Status, a.CreatedAt });
+            e.HasIndex(a => new { a.OrganizationId, a.Status, a.CreatedAt });
+            e.HasIndex(a => a.TaskId);
+            e.HasIndex(a => a.AgentId);
         });
         model.Entity<ApprovalTaskLink>(e =>
         {

@@ -214,11 +214,20 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_approvals");
 
+                    b.HasIndex("AgentId")
+                        .HasDatabaseName("ix_approvals_agent_id");
+
+                    b.HasIndex("TaskId")
+                        .HasDatabaseName("ix_approvals_task_id");
+
                     b.HasIndex("BoardId", "CreatedAt")
                         .HasDatabaseName("ix_approvals_board_id_created_at");
 
-                    b.HasIndex("BoardId", "Status")
-                        .HasDatabaseName("ix_approvals_board_id_status");
+                    b.HasIndex("BoardId", "Status", "CreatedAt")
+                        .HasDatabaseName("ix_approvals_board_id_status_created_at");
+
+                    b.HasIndex("OrganizationId", "Status", "CreatedAt")
+                        .HasDatabaseName("ix_approvals_organization_id_status_created_at");
 
                     b.ToTable("approvals", (string)null);
                 });
@@ -1044,6 +1053,9 @@ namespace MissionControl.Tasks.Data.Migrations.Postgres
 
                     b.HasIndex("BoardId", "Status", "CreatedAt")
                         .HasDatabaseName("ix_tasks_board_id_status_created_at");
+
+                    b.HasIndex("OrganizationId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_tasks_organization_id_created_at_id");
 
                     b.ToTable("tasks", (string)null);
                 });
