@@ -16,7 +16,9 @@ namespace MissionControl.Metrics.Tests;
 public sealed class EventLogQueryCostTests(BrokerFixture broker) : MetricsServiceTest(broker)
 {
     private readonly CommandCounter _commands = new();
-    private readonly LoggedAtPlans _loggedAtPlans = new();
+    /// <summary>The plans of the reads of the events bounded by their log time.</summary>
+    private readonly SqliteQueryPlans _loggedAtPlans = new(sql => sql.Contains("FROM \"events\"", StringComparison.Ordinal)
+        && (sql.Contains("\"logged_at\" <", StringComparison.Ordinal) || sql.Contains("\"logged_at\" >=", StringComparison.Ordinal)));
 
     protected override string DatabaseConnectionString() => OnSqlite.NewDatabase();
 
@@ -85,7 +87,7 @@ public sealed class EventLogQueryCostTests(BrokerFixture broker) : MetricsServic
         // Before, the organization's lookup walked its events in position order (SQLite's plan: the
         // organization index, every event of it before the time) and the public one sorted every event
         // after the time (a temporary B-tree).
-        var plans = _loggedAtPlans.Recorded.Where(r => r.Sql.Contains("\"logged_at\" >= @", StringComparison.Ordinal)).Select(r => r.Plan).ToList();
+        var plans = _loggedAtPlans.Of("\"logged_at\" >= @");
         Assert.Equal(2, plans.Count);
         Assert.All(plans, plan => Assert.EndsWith(" USING COVERING INDEX ix_events_logged_at (logged_at>?)", Assert.Single(plan), StringComparison.Ordinal));
     }
@@ -110,35 +112,6 @@ public sealed class EventLogQueryCostTests(BrokerFixture broker) : MetricsServic
         {
             lock (_texts) _texts.Add(command.CommandText);
             return ValueTask.FromResult(result);
-        }
-    }
-
-    /// <summary>SQLite's query plan of each read of the events bounded by their log time.</summary>
-    private sealed class LoggedAtPlans : DbCommandInterceptor
-    {
-        public List<(string Sql, List<string> Plan)> Recorded { get; } = [];
-
-        public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
-            DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken ct = default)
-        {
-            var sql = command.CommandText;
-            if (!sql.Contains("FROM \"events\"", StringComparison.Ordinal) || !sql.Contains("\"logged_at\" <", StringComparison.Ordinal) && !sql.Contains("\"logged_at\" >=", StringComparison.Ordinal))
-                return result;
-            await using var explain = command.Connection!.CreateCommand();
-            explain.Transaction = command.Transaction;
-            explain.CommandText = "EXPLAIN QUERY PLAN " + sql;
-            foreach (DbParameter p in command.Parameters)
-            {
-                var copy = explain.CreateParameter();
-                copy.ParameterName = p.ParameterName;
-                copy.Value = p.Value;
-                explain.Parameters.Add(copy);
-            }
-            var plan = new List<string>();
-            await using (var reader = await explain.ExecuteReaderAsync(ct))
-                while (await reader.ReadAsync(ct)) plan.Add(reader.GetString(reader.GetOrdinal("detail")));
-            lock (Recorded) Recorded.Add((sql, plan));
-            return result;
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using MissionControl.InternalAuth;
 using MissionControl.Metrics.Data;
+using MissionControl.Metrics.EventLog;
 
 namespace MissionControl.Metrics.Dashboard;
 
@@ -188,7 +189,10 @@ public sealed class DashboardData
         var deleted = await tasks.Where(t => t.DeletedAt != null).Select(t => new { t.Id, t.DeletedAt }).ToListAsync(ct);
         var current = await tasks.Where(t => !t.Deleted).GroupBy(t => t.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(ct);
 
-        var events = db.Events.AsNoTracking().Where(e => e.OrganizationId == org && e.TaskId != null && e.OccurredAt >= since && e.OccurredAt < now);
+        // From the log position of the window's start, so the organization's index is read from there rather
+        // than from its first event ever. An event is logged after it occurs; the margin covers clocks that differ.
+        var from = await db.Events.SeqBeforeAsync(since.AddMinutes(-5), ct);
+        var events = db.Events.AsNoTracking().Where(e => e.OrganizationId == org && e.Seq > from && e.TaskId != null && e.OccurredAt >= since && e.OccurredAt < now);
         if (nullableBoards is not null) events = events.Where(e => nullableBoards.Contains(e.BoardId));
         var taskEvents = (await events.Select(e => new { e.OccurredAt, e.Type }).ToListAsync(ct)).Select(e => (e.OccurredAt, e.Type)).ToList();
 

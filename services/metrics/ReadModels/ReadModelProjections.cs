@@ -127,7 +127,9 @@ public sealed class TaskProjection : ILogProjection, IAsyncDisposable
                 break;
             case BoardDeleted m:
                 var at = m.OccurredAt.UtcDateTime;
-                await db.TaskStates.Where(t => t.BoardId == m.BoardId && !t.Deleted)
+                // With the organization, the (organization, board, status) index finds the board's rows; by
+                // board alone it was a scan of every task state, inside the event log's write.
+                await db.TaskStates.Where(t => t.OrganizationId == m.OrganizationId && t.BoardId == m.BoardId && !t.Deleted)
                     .ExecuteUpdateAsync(s => s.SetProperty(t => t.Deleted, true).SetProperty(t => t.DeletedAt, at), ct);
                 break;
             case OrganizationDeleted m:
@@ -206,7 +208,7 @@ public sealed class ApprovalProjection : ILogProjection
                 copy.ResolvedAt = a.ResolvedAt?.UtcDateTime;
                 break;
             case BoardDeleted m:
-                await db.ApprovalStates.Where(a => a.BoardId == m.BoardId).ExecuteDeleteAsync(ct);
+                await db.ApprovalStates.Where(a => a.OrganizationId == m.OrganizationId && a.BoardId == m.BoardId).ExecuteDeleteAsync(ct);
                 break;
             case OrganizationDeleted m:
                 await db.ApprovalStates.Where(a => a.OrganizationId == m.OrganizationId).ExecuteDeleteAsync(ct);

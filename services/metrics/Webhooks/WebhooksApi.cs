@@ -169,7 +169,7 @@ public static class WebhooksApi
         var webhook = await db.WebhookSubscriptions.FirstOrDefaultAsync(w => w.Id == webhookId && w.OrganizationId == org, ct);
         if (webhook is null) return NotFound();
         var deliveries = db.WebhookDeliveries.Where(d => d.SubscriptionId == webhookId);
-        await db.WebhookAttempts.Where(a => deliveries.Any(d => d.Id == a.DeliveryId)).ExecuteDeleteAsync(ct);
+        await db.WebhookAttempts.Where(a => deliveries.Select(d => d.Id).Contains(a.DeliveryId)).ExecuteDeleteAsync(ct);
         await deliveries.ExecuteDeleteAsync(ct);
         db.WebhookSubscriptions.Remove(webhook);
         await unit.CommitAsync(ct);

@@ -1,0 +1,59 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using MissionControl.Contracts.Orgs;
+
+namespace MissionControl.Metrics.Tests;
+
+/// <summary>
+/// The read models' bulk statements and the dashboard's read of the log seek an index instead of reading
+/// a table whole (SQLite's plans; a test database is too small for a scan to be slow). On an 11 GB event
+/// log with 4.5 million task states, each of these was a scan.
+/// </summary>
+[Collection(InfrastructureCollection.Collection)]
+public sealed class ReadModelQueryPlanTests(BrokerFixture broker) : MetricsServiceTest(broker)
+{
+    private readonly SqliteQueryPlans _plans = new(sql => sql.Contains("task_states", StringComparison.Ordinal)
+        || sql.Contains("approval_states", StringComparison.Ordinal) || sql.Contains("webhook_deliver", StringComparison.Ordinal)
+        || sql.Contains("FROM \"events\"", StringComparison.Ordinal));
+
+    protected override string DatabaseConnectionString() => OnSqlite.NewDatabase();
+
+    protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<IInterceptor>(_plans);
+
+    [Fact]
+    public async Task A_boards_deletion_marks_its_task_states_and_drops_its_approvals_through_the_organization_index()
+    {
+        var board = Guid.NewGuid();
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow));
+        await PublishAndWaitLoggedAsync(new BoardDeleted { OrganizationId = Org, BoardId = board, OccurredAt = DateTimeOffset.UtcNow });
+
+        var marked = Assert.Single(_plans.Recorded, r => r.Sql.StartsWith("UPDATE \"task_states\"", StringComparison.Ordinal)).Plan;
+        Assert.Equal("SEARCH t USING INDEX ix_task_states_organization_id_board_id_status (organization_id=? AND board_id=?)", Assert.Single(marked));
+        var dropped = Assert.Single(_plans.Recorded, r => r.Sql.StartsWith("DELETE FROM \"approval_states\"", StringComparison.Ordinal)).Plan;
+        Assert.Equal("SEARCH a USING INDEX ix_approval_states_organization_id_board_id_status (organization_id=? AND board_id=?)", Assert.Single(dropped));
+    }
+
+    [Fact]
+    public async Task The_dashboard_reads_the_log_from_its_windows_start()
+    {
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow));
+        var dashboard = await Owner.GetFromJsonAsync<JsonElement>("/api/v1/metrics/dashboard?range_key=24h");
+        Assert.Equal(JsonValueKind.Object, dashboard.ValueKind);
+
+        // Before, the organization's index was read from its first event ever, the window checked row by row.
+        var window = Assert.Single(_plans.Of("\"occurred_at\" >= @"));
+        Assert.Equal("SEARCH e USING INDEX ix_events_organization_id_seq (organization_id=? AND seq>?)", Assert.Single(window));
+    }
+
+    [Fact]
+    public async Task An_organizations_deletion_removes_its_webhook_deliveries_without_reading_every_one()
+    {
+        await PublishAndWaitLoggedAsync(new OrganizationDeleted { OrganizationId = Org, OccurredAt = DateTimeOffset.UtcNow });
+
+        var deletes = _plans.Recorded.Where(r => r.Sql.StartsWith("DELETE FROM \"webhook_deliver", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, deletes.Count);
+        Assert.All(deletes, r => Assert.False(SqliteQueryPlans.ReadsEverything(r.Plan), $"{string.Join(" | ", r.Plan)}\n{r.Sql}"));
+    }
+}
