@@ -9,14 +9,14 @@ namespace MissionControl.Metrics.Tests;
 /// <summary>
 /// The read models' bulk statements and the dashboard's read of the log seek an index instead of reading
 /// a table whole (SQLite's plans; a test database is too small for a scan to be slow). On an 11 GB event
-/// log with 4.5 million task states, each of these was a scan.
+/// log with 4.5 million task states, each of these was a scan or a walk of the whole organization.
 /// </summary>
 [Collection(InfrastructureCollection.Collection)]
 public sealed class ReadModelQueryPlanTests(BrokerFixture broker) : MetricsServiceTest(broker)
 {
     private readonly SqliteQueryPlans _plans = new(sql => sql.Contains("task_states", StringComparison.Ordinal)
         || sql.Contains("approval_states", StringComparison.Ordinal) || sql.Contains("webhook_deliver", StringComparison.Ordinal)
-        || sql.Contains("FROM \"events\"", StringComparison.Ordinal));
+        || sql.Contains("FROM \"events\"", StringComparison.Ordinal) || sql.Contains("FROM \"token_usage\"", StringComparison.Ordinal));
 
     protected override string DatabaseConnectionString() => OnSqlite.NewDatabase();
 
@@ -55,5 +55,28 @@ public sealed class ReadModelQueryPlanTests(BrokerFixture broker) : MetricsServi
         var deletes = _plans.Recorded.Where(r => r.Sql.StartsWith("DELETE FROM \"webhook_deliver", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, deletes.Count);
         Assert.All(deletes, r => Assert.False(SqliteQueryPlans.ReadsEverything(r.Plan), $"{string.Join(" | ", r.Plan)}\n{r.Sql}"));
+    }
+
+    [Fact]
+    public async Task A_boards_or_an_agents_token_usage_is_one_range_of_an_index_led_by_the_organization()
+    {
+        var (board, agent) = (Guid.NewGuid(), Guid.NewGuid());
+        var posted = await AgentClient(agent, board).PostAsJsonAsync("/api/v1/tokens/usage", new { model = "m", input_tokens = 10, output_tokens = 20 });
+        Assert.Equal(System.Net.HttpStatusCode.Created, posted.StatusCode);
+
+        var before = _plans.Recorded.Count;
+        var own = await AgentClient(agent, board).GetFromJsonAsync<JsonElement>("/api/v1/tokens/usage");
+        Assert.Equal(1, own.GetProperty("total").GetInt32());
+        var byAgent = _plans.Recorded.Skip(before).Where(r => r.Sql.Contains("FROM \"token_usage\"", StringComparison.Ordinal)).ToList();
+        before = _plans.Recorded.Count;
+        var ofBoard = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/tokens/usage?board_id={board}");
+        Assert.Equal(1, ofBoard.GetProperty("total").GetInt32());
+        var byBoard = _plans.Recorded.Skip(before).Where(r => r.Sql.Contains("FROM \"token_usage\"", StringComparison.Ordinal)).ToList();
+
+        // Before, both took the organization's (organization, occurred_at) index and checked each row.
+        Assert.NotEmpty(byAgent);
+        Assert.All(byAgent, r => Assert.Contains(r.Plan, step => step.Contains("ix_token_usage_organization_id_agent_id_occurred_at (organization_id=? AND agent_id=?)", StringComparison.Ordinal)));
+        Assert.NotEmpty(byBoard);
+        Assert.All(byBoard, r => Assert.Contains(r.Plan, step => step.Contains("ix_token_usage_organization_id_board_id_occurred_at (organization_id=? AND board_id=?)", StringComparison.Ordinal)));
     }
 }

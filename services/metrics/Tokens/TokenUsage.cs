@@ -39,8 +39,10 @@ public sealed class TokenUsageRecord
         e.Property(x => x.Source).HasMaxLength(16);
         e.Property(x => x.RunId).HasMaxLength(200);
         e.HasIndex(x => new { x.OrganizationId, x.OccurredAt });
-        e.HasIndex(x => new { x.BoardId, x.OccurredAt });
-        e.HasIndex(x => new { x.AgentId, x.OccurredAt });
+        // Every read is within an organization: led by it, a board's or an agent's usage is one range of
+        // these, where SQLite took the organization's index and checked the board or agent row by row.
+        e.HasIndex(x => new { x.OrganizationId, x.BoardId, x.OccurredAt });
+        e.HasIndex(x => new { x.OrganizationId, x.AgentId, x.OccurredAt });
         e.HasIndex(x => x.TaskId);
     });
 }

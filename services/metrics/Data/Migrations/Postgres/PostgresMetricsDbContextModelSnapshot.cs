@@ -495,14 +495,14 @@ namespace MissionControl.Metrics.Data.Migrations.Postgres
                     b.HasIndex("TaskId")
                         .HasDatabaseName("ix_token_usage_task_id");
 
-                    b.HasIndex("AgentId", "OccurredAt")
-                        .HasDatabaseName("ix_token_usage_agent_id_occurred_at");
-
-                    b.HasIndex("BoardId", "OccurredAt")
-                        .HasDatabaseName("ix_token_usage_board_id_occurred_at");
-
                     b.HasIndex("OrganizationId", "OccurredAt")
                         .HasDatabaseName("ix_token_usage_organization_id_occurred_at");
+
+                    b.HasIndex("OrganizationId", "AgentId", "OccurredAt")
+                        .HasDatabaseName("ix_token_usage_organization_id_agent_id_occurred_at");
+
+                    b.HasIndex("OrganizationId", "BoardId", "OccurredAt")
+                        .HasDatabaseName("ix_token_usage_organization_id_board_id_occurred_at");
 
                     b.ToTable("token_usage", (string)null);
                 });
