@@ -9,6 +9,10 @@ public static class Dispatching
     /// <summary>A message for an agent that is not on its gateway yet; its provisioning run sends it.</summary>
     public const string AwaitingAgent = "awaiting_agent";
 
+    /// <summary>The messages waiting for <paramref name="agentId"/> to be on its gateway, oldest first.</summary>
+    public static IQueryable<Dispatch> AwaitingAgentOf(GatewayBridgeDbContext db, Guid agentId) =>
+        db.Dispatches.Where(d => d.AgentId == agentId && d.State == AwaitingAgent).OrderBy(d => d.SentAt);
+
     /// <summary>
     /// chat.send with the dispatch id as idempotency key (the gateway answers a repeat with the same run),
     /// so sending again after a crash or a redelivery never produces a second turn. A gateway that cannot be

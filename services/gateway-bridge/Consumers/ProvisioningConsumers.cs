@@ -71,8 +71,7 @@ public sealed partial class AgentProvisioningConsumer(
                 }
             }
             // Messages that arrived before the agent was on its gateway go out now, in order.
-            var waiting = await Db.Dispatches
-                .Where(d => d.AgentId == message.AgentId && d.State == Dispatching.AwaitingAgent).OrderBy(d => d.SentAt).ToListAsync(ct);
+            var waiting = await Dispatching.AwaitingAgentOf(Db, message.AgentId).ToListAsync(ct);
             foreach (var dispatch in waiting)
             {
                 dispatch.SessionKey = message.SessionKey;

@@ -52,6 +52,9 @@ public abstract class GatewayBridgeDbContext(DbContextOptions options) : DbConte
             e.ToTable("dispatches");
             e.HasKey(d => d.Id);
             e.HasIndex(d => new { d.GatewayId, d.State, d.SentAt });
+            // An agent's messages that wait for it to be on its gateway, found when it is provisioned (the
+            // table keeps every message ever sent: without it each provisioning read them all).
+            e.HasIndex(d => new { d.AgentId, d.State, d.SentAt });
         });
     }
 }

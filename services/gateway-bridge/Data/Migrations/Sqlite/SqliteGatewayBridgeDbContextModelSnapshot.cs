@@ -152,6 +152,9 @@ namespace MissionControl.GatewayBridge.Data.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_dispatches");
 
+                    b.HasIndex("AgentId", "State", "SentAt")
+                        .HasDatabaseName("ix_dispatches_agent_id_state_sent_at");
+
                     b.HasIndex("GatewayId", "State", "SentAt")
                         .HasDatabaseName("ix_dispatches_gateway_id_state_sent_at");
 
