@@ -71,7 +71,16 @@ public sealed class ChatTests(OpenClawGatewayFixture fixture, ITestOutputHelper 
         }
         finally
         {
-            await AgentProvisioner.DeleteAsync(client, id, GatewayChat.SessionKey(id), CancellationToken.None);
+            // Tidying the fixture's gateway, not what this test checks (deletion has tests of its own): on a
+            // saturated machine the gateway can time out its own state lease here (OPENCLAW_STATE_LEASE_LOST).
+            try
+            {
+                await AgentProvisioner.DeleteAsync(client, id, GatewayChat.SessionKey(id), CancellationToken.None);
+            }
+            catch (GatewayException e)
+            {
+                output.WriteLine($"cleanup: the agent was not deleted: {e.Message}");
+            }
         }
     }
 }

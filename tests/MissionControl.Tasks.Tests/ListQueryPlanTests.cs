@@ -39,6 +39,11 @@ public sealed class ListQueryPlanTests(BrokerFixture broker) : TasksServiceTest(
         Assert.Equal(2, plans.Count);
         Assert.All(plans, plan => Assert.Equal(
             "SEARCH t USING INDEX ix_tasks_board_id_status_created_at (board_id=? AND status=?)", Assert.Single(plan)));
+
+        // Past the end, however far: an empty page (offset + limit must not overflow).
+        var beyond = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/tasks?status=inbox,review&limit=200&offset={int.MaxValue}");
+        Assert.Empty(beyond.GetProperty("items").EnumerateArray());
+        Assert.Equal(4, beyond.GetProperty("total").GetInt32());
     }
 
     [Fact]

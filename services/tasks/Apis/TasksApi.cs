@@ -95,9 +95,10 @@ public static class TasksApi
     private static async Task<List<TaskItem>> NewestOfStatusesAsync(TasksDbContext db, Guid boardId, string[] statuses, PageRequest page, CancellationToken ct)
     {
         var newest = new List<TaskItem>();
+        var upTo = (int)Math.Min((long)page.Offset + page.Limit, int.MaxValue);
         foreach (var status in statuses)
             newest.AddRange(await db.Tasks.AsNoTracking().Where(t => t.BoardId == boardId && t.Status == status).OrderByDescending(t => t.CreatedAt)
-                .Take(page.Offset + page.Limit).Select(TaskReads.ReadColumns).ToListAsync(ct));
+                .Take(upTo).Select(TaskReads.ReadColumns).ToListAsync(ct));
         return newest.OrderByDescending(t => t.CreatedAt).Skip(page.Offset).Take(page.Limit).ToList();
     }
 
