@@ -46,7 +46,7 @@ public sealed class EventLogRetention(IServiceScopeFactory scopes, MissionContro
     /// 4.9 million event log, a minute after each start and hourly, holding a read transaction that
     /// kept the WAL from being checkpointed meanwhile.
     /// </summary>
-    public static IQueryable<long> Expired(MetricsDbContext db, DateTime cutoff) =>
+    private static IQueryable<long> Expired(MetricsDbContext db, DateTime cutoff) =>
         db.Events.Where(e => e.LoggedAt < cutoff).OrderBy(e => e.LoggedAt).Select(e => e.Seq).Take(2000);
 
     public async Task<int> SweepAsync(int retentionDays, CancellationToken ct)

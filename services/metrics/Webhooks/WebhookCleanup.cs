@@ -13,12 +13,9 @@ public sealed class WebhookCleanup : ILogProjection
     {
         if (message is not OrganizationDeleted deleted) return;
         var org = deleted.OrganizationId;
-        // Through the organization's subscriptions and their deliveries' ids, so each step seeks an index
-        // (deliveries have none by organization; a correlated EXISTS read every attempt).
+        // Through the organization's subscriptions, so each step seeks an index (deliveries have none by organization).
         var subscriptions = db.WebhookSubscriptions.Where(s => s.OrganizationId == org).Select(s => s.Id);
-        var deliveries = db.WebhookDeliveries.Where(d => subscriptions.Contains(d.SubscriptionId));
-        await db.WebhookAttempts.Where(a => deliveries.Select(d => d.Id).Contains(a.DeliveryId)).ExecuteDeleteAsync(ct);
-        await deliveries.ExecuteDeleteAsync(ct);
+        await db.WebhookDeliveries.Where(d => subscriptions.Contains(d.SubscriptionId)).DeleteWithAttemptsAsync(db, ct);
         await db.WebhookSubscriptions.Where(s => s.OrganizationId == org).ExecuteDeleteAsync(ct);
     }
 }

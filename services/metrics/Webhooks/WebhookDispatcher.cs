@@ -286,9 +286,7 @@ public sealed class WebhookDispatcher(
         var old = db.WebhookDeliveries.Where(d => d.SubscriptionId == id && d.CompletedAt != null && d.CreatedAt <= cutoff);
         using (await gate.EnterAsync(ct))
         {
-            // IN (their ids) seeks the attempts' delivery index; a correlated EXISTS read every attempt of every webhook.
-            await db.WebhookAttempts.Where(a => old.Select(d => d.Id).Contains(a.DeliveryId)).ExecuteDeleteAsync(ct);
-            await old.ExecuteDeleteAsync(ct);
+            await old.DeleteWithAttemptsAsync(db, ct);
         }
     }
 

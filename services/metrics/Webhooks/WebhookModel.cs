@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using MissionControl.Metrics.Data;
 
 namespace MissionControl.Metrics.Webhooks;
 
@@ -116,5 +117,16 @@ public static class WebhookModel
             e.HasIndex(x => new { x.DeliveryId, x.Number });
             e.Property(x => x.Error).HasMaxLength(500);
         });
+    }
+
+    /// <summary>
+    /// Deletes these deliveries and their attempts (bulk statements: the database's cascade would need the rows
+    /// loaded). The attempts go by IN (the deliveries' ids), which seeks their delivery index; a correlated
+    /// EXISTS read every attempt of every webhook.
+    /// </summary>
+    public static async Task DeleteWithAttemptsAsync(this IQueryable<WebhookDelivery> deliveries, MetricsDbContext db, CancellationToken ct)
+    {
+        await db.WebhookAttempts.Where(a => deliveries.Select(d => d.Id).Contains(a.DeliveryId)).ExecuteDeleteAsync(ct);
+        await deliveries.ExecuteDeleteAsync(ct);
     }
 }

@@ -169,8 +169,7 @@ public static class WebhooksApi
         var webhook = await db.WebhookSubscriptions.FirstOrDefaultAsync(w => w.Id == webhookId && w.OrganizationId == org, ct);
         if (webhook is null) return NotFound();
         var deliveries = db.WebhookDeliveries.Where(d => d.SubscriptionId == webhookId);
-        await db.WebhookAttempts.Where(a => deliveries.Select(d => d.Id).Contains(a.DeliveryId)).ExecuteDeleteAsync(ct);
-        await deliveries.ExecuteDeleteAsync(ct);
+        await deliveries.DeleteWithAttemptsAsync(db, ct);
         db.WebhookSubscriptions.Remove(webhook);
         await unit.CommitAsync(ct);
         return Results.NoContent();
