@@ -2,7 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using MissionControl.Contracts.Tasks;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MissionControl.Contracts.Orgs;
 using MissionControl.InternalAuth;
+using MissionControl.Metrics.Activity;
+using MissionControl.Metrics.Data;
+using MissionControl.Metrics.EventLog;
 
 namespace MissionControl.Metrics.Tests;
 
@@ -95,6 +101,78 @@ public abstract class ActivityTests(BrokerFixture broker) : MetricsServiceTest(b
         Assert.Equal(2, (await member.GetFromJsonAsync<JsonElement>("/api/v1/activity/task-comments")).GetProperty("total").GetInt32());
         Assert.Equal(HttpStatusCode.Forbidden, (await member.GetAsync($"/api/v1/activity/task-comments?board_id={other}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await AgentClient(agent, board).GetAsync("/api/v1/activity/task-comments")).StatusCode);
+    }
+    /// <summary>The log's events of <paramref name="principal"/>'s activity page, counted the old way (every row).</summary>
+    private async Task<int> CountedInTheLogAsync(McPrincipal principal, Guid? board = null, string? type = null, bool comments = false)
+    {
+        using var scope = Metrics.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<MetricsDbContext>();
+        var events = db.Events.VisibleTo(principal).Where(e => comments ? e.Type == "task.comment" : e.Message != null);
+        if (board is not null) events = events.Where(e => e.BoardId == board);
+        if (type is not null) events = events.Where(e => e.Type == type);
+        return await events.CountAsync();
+    }
+
+    [Fact]
+    public async Task Page_totals_are_the_logs_counts_for_every_caller_and_filter_kept_through_retention_and_backfilled()
+    {
+        var (board, other, agent) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var task = Guid.NewGuid();
+        var now = DateTimeOffset.UtcNow;
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, task, now));
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), now));
+        await PublishAndWaitLoggedAsync(StatusChangedEvent(board, task, "inbox", "in_progress", now, agent: agent));
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(other, Guid.NewGuid(), now));
+        await PublishAndWaitLoggedAsync(Comment(board, task, "on the board", now, agent));
+        await PublishAndWaitLoggedAsync(Comment(other, Guid.NewGuid(), "elsewhere", now));
+        // Without a board: organization-wide (with a message) and for admins (without one).
+        await PublishAndWaitLoggedAsync(new OrganizationCreated { OrganizationId = Org, Name = "Acme", CreatedByUserId = OwnerId, OccurredAt = now });
+        await PublishAndWaitLoggedAsync(new MissionControl.Contracts.Orgs.MemberChanged { OrganizationId = Org, UserId = OwnerId, Change = "role", OccurredAt = now });
+
+        var callers = new (string Name, McPrincipal Principal)[]
+        {
+            ("owner", TestTokens.Owner(Org, OwnerId)),
+            ("member of the board", TestTokens.Member(Org, new BoardGrant(board, true, false))),
+            ("member of no board", TestTokens.Member(Org)),
+            ("member who reads every board", TestTokens.Member(Org) with { AllBoardsRead = true }),
+            ("agent of the board", new McPrincipal { Kind = PrincipalKind.Agent, Subject = agent.ToString(), OrganizationId = Org, Role = AgentRoles.Worker, Name = "Agent", AgentBoardId = board }),
+            ("someone of another organization", TestTokens.Owner(Guid.NewGuid())),
+        };
+        async Task AssertTotalsAsync(string when)
+        {
+            foreach (var (name, principal) in callers)
+            {
+                var client = Metrics.ClientFor(principal);
+                foreach (var (query, board_, type) in new (string, Guid?, string?)[]
+                         { ("", null, null), ($"?board_id={board}", board, null), ("?event_type=task.created", null, "task.created") })
+                {
+                    var page = await client.GetFromJsonAsync<JsonElement>($"/api/v1/activity{query}");
+                    Assert.True(await CountedInTheLogAsync(principal, board_, type) == page.GetProperty("total").GetInt32(), $"{name}, {when}: /api/v1/activity{query}");
+                }
+                if (principal.Kind != PrincipalKind.User) continue;
+                var comments = await client.GetFromJsonAsync<JsonElement>("/api/v1/activity/task-comments");
+                Assert.True(await CountedInTheLogAsync(principal, comments: true) == comments.GetProperty("total").GetInt32(), $"{name}, {when}: task-comments");
+            }
+        }
+
+        await AssertTotalsAsync("as logged");
+        Assert.Equal(6, (await Owner.GetFromJsonAsync<JsonElement>("/api/v1/activity")).GetProperty("total").GetInt32());
+
+        // The migration's backfill gives the same counts from the log.
+        using (var scope = Metrics.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<MetricsDbContext>();
+            await db.ActivityCounts.ExecuteDeleteAsync();
+            await db.Database.ExecuteSqlRawAsync(db.Database.IsNpgsql() ? ActivityCount.BackfillPostgres : ActivityCount.BackfillSqlite);
+        }
+        await AssertTotalsAsync("backfilled");
+
+        // Retention takes what it deletes out of the counts.
+        Assert.True(await Service<EventLogRetention>().SweepAsync(retentionDays: 0, CancellationToken.None) >= 8);
+        Assert.Equal(0, (await Owner.GetFromJsonAsync<JsonElement>("/api/v1/activity")).GetProperty("total").GetInt32());
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), now));
+        await AssertTotalsAsync("after retention");
+        Assert.Equal(1, (await Owner.GetFromJsonAsync<JsonElement>("/api/v1/activity")).GetProperty("total").GetInt32());
     }
 }
 

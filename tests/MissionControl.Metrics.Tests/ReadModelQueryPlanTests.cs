@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using MissionControl.Contracts.Orgs;
+using MissionControl.InternalAuth;
 
 namespace MissionControl.Metrics.Tests;
 
@@ -16,7 +17,8 @@ public sealed class ReadModelQueryPlanTests(BrokerFixture broker) : MetricsServi
 {
     private readonly SqliteQueryPlans _plans = new(sql => sql.Contains("task_states", StringComparison.Ordinal)
         || sql.Contains("approval_states", StringComparison.Ordinal) || sql.Contains("webhook_deliver", StringComparison.Ordinal)
-        || sql.Contains("FROM \"events\"", StringComparison.Ordinal) || sql.Contains("FROM \"token_usage\"", StringComparison.Ordinal));
+        || sql.Contains("FROM \"events\"", StringComparison.Ordinal) || sql.Contains("FROM \"token_usage\"", StringComparison.Ordinal)
+        || sql.Contains("FROM \"activity_counts\"", StringComparison.Ordinal));
 
     protected override string DatabaseConnectionString() => OnSqlite.NewDatabase();
 
@@ -45,6 +47,26 @@ public sealed class ReadModelQueryPlanTests(BrokerFixture broker) : MetricsServi
         // Before, the organization's index was read from its first event ever, the window checked row by row.
         var window = Assert.Single(_plans.Of("\"occurred_at\" >= @"));
         Assert.Equal("SEARCH e USING INDEX ix_events_organization_id_seq (organization_id=? AND seq>?)", Assert.Single(window));
+    }
+
+    [Fact]
+    public async Task An_activity_pages_total_is_a_sum_of_its_organizations_counts_not_a_count_of_its_events()
+    {
+        var board = Guid.NewGuid();
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow));
+        var before = _plans.Recorded.Count;
+        var page = await Owner.GetFromJsonAsync<JsonElement>("/api/v1/activity?limit=10");
+        Assert.Equal(1, page.GetProperty("total").GetInt32());
+        var comments = await Member(new BoardGrant(board, true, false)).GetFromJsonAsync<JsonElement>("/api/v1/activity/task-comments");
+        Assert.Equal(0, comments.GetProperty("total").GetInt32());
+
+        // Before, each page counted every event of the organization (0.24 s for 192,000, 1.3 s cold).
+        var reads = _plans.Recorded.Skip(before).ToList();
+        Assert.DoesNotContain(reads, r => r.Sql.Contains("COUNT(*)", StringComparison.Ordinal) && r.Sql.Contains("FROM \"events\"", StringComparison.Ordinal));
+        var sums = reads.Where(r => r.Sql.Contains("FROM \"activity_counts\"", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, sums.Count);
+        Assert.All(sums, r => Assert.Contains(r.Plan, step => step.Contains("USING PRIMARY KEY (organization_id=?)", StringComparison.Ordinal)
+            || step.Contains("sqlite_autoindex_activity_counts_1 (organization_id=?)", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -25,7 +25,10 @@ public static class ActivityApi
             if (board_id is not null) events = events.Where(e => e.BoardId == board_id);
             if (event_type is not null) events = events.Where(e => e.Type == event_type);
             if (!PageRequest.TryParse(limit, offset, out var paging, out var pageError)) return pageError!;
-            var total = await events.CountAsync(ct);
+            var counts = db.ActivityCounts.VisibleTo(principal).Where(c => c.HasMessage);
+            if (board_id is not null) counts = counts.Where(c => c.BoardId == board_id);
+            if (event_type is not null) counts = counts.Where(c => c.Type == event_type);
+            var total = (int)Math.Min(await counts.SumAsync(c => c.Count, ct), int.MaxValue);
             var page = await events.OrderByDescending(e => e.Seq).Skip(paging.Offset).Take(paging.Limit).ToListAsync(ct);
             return Results.Ok(new Page<object>(page.Select(Read).ToList(), total, paging.Limit, paging.Offset));
         });
@@ -41,7 +44,9 @@ public static class ActivityApi
             var comments = db.Events.AsNoTracking().VisibleTo(principal).Where(e => e.Type == "task.comment");
             if (board_id is not null) comments = comments.Where(e => e.BoardId == board_id);
             if (!PageRequest.TryParse(limit, offset, out var paging, out var pageError)) return pageError!;
-            var total = await comments.CountAsync(ct);
+            var commentCounts = db.ActivityCounts.VisibleTo(principal).Where(c => c.Type == "task.comment");
+            if (board_id is not null) commentCounts = commentCounts.Where(c => c.BoardId == board_id);
+            var total = (int)Math.Min(await commentCounts.SumAsync(c => c.Count, ct), int.MaxValue);
             var page = await comments.OrderByDescending(e => e.Seq).Skip(paging.Offset).Take(paging.Limit).Select(e => e.Data).ToListAsync(ct);
             var items = page.Select(data => JsonDocument.Parse(data).RootElement.TryGetProperty("feed_item", out var item) ? item.Clone() : default)
                 .Where(item => item.ValueKind == JsonValueKind.Object).ToList();

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using MissionControl.Messaging;
+using MissionControl.Metrics.Activity;
 using MissionControl.Metrics.EventLog;
 using MissionControl.Metrics.ReadModels;
 using MissionControl.Metrics.Tokens;
@@ -15,6 +16,7 @@ public abstract class MetricsDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<WebhookSubscription> WebhookSubscriptions => Set<WebhookSubscription>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
+    public DbSet<ActivityCount> ActivityCounts => Set<ActivityCount>();
 
     // Read models (ReadModels/)
     public DbSet<BoardCopy> BoardCopies => Set<BoardCopy>();
@@ -54,6 +56,7 @@ public abstract class MetricsDbContext(DbContextOptions options) : DbContext(opt
             e.Property(x => x.Id).ValueGeneratedNever();
             e.HasData(new LogHead { Id = 1, LastSeq = 0 });
         });
+        ActivityCount.Configure(model);
         ReadModelsModel.Configure(model);
         TokenUsageRecord.Configure(model);
         WebhookModel.Configure(model);

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using MissionControl.Metrics.Activity;
 using MissionControl.Metrics.Data;
 
 namespace MissionControl.Metrics.EventLog;
@@ -60,8 +61,11 @@ public sealed class EventLogRetention(IServiceScopeFactory scopes, MissionContro
             var oldest = await Expired(db, cutoff).ToListAsync(ct);
             if (oldest.Count == 0) return total;
             using var entered = await gate.EnterAsync(ct);
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await ActivityCount.RemoveAsync(db, oldest, ct);
             // By position: a range on logged_at would walk every expired index entry again each chunk.
             total += await db.Events.Where(e => oldest.Contains(e.Seq)).ExecuteDeleteAsync(ct);
+            await tx.CommitAsync(ct);
         }
     }
 }

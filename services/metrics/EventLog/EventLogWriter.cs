@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using MissionControl.Contracts;
 using MissionControl.Messaging;
+using MissionControl.Metrics.Activity;
 using MissionControl.Metrics.Data;
 
 namespace MissionControl.Metrics.EventLog;
@@ -146,6 +147,7 @@ public sealed class EventLogWriter(
                 if (deletion) await FlushAsync(db, ct);
                 entries.Add(entry);
             }
+            await ActivityCount.AddAsync(db, entries, ct);
             await FlushAsync(db, ct);
             await tx.CommitAsync(ct);
         }

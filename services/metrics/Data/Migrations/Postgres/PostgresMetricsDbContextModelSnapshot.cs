@@ -93,6 +93,40 @@ namespace MissionControl.Metrics.Data.Migrations.Postgres
                     b.ToTable("outbox_messages", (string)null);
                 });
 
+            modelBuilder.Entity("MissionControl.Metrics.Activity.ActivityCount", b =>
+                {
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("board_id");
+
+                    b.Property<string>("Audience")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("audience");
+
+                    b.Property<string>("Type")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("type");
+
+                    b.Property<bool>("HasMessage")
+                        .HasColumnType("boolean")
+                        .HasColumnName("has_message");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint")
+                        .HasColumnName("count");
+
+                    b.HasKey("OrganizationId", "BoardId", "Audience", "Type", "HasMessage")
+                        .HasName("pk_activity_counts");
+
+                    b.ToTable("activity_counts", (string)null);
+                });
+
             modelBuilder.Entity("MissionControl.Metrics.EventLog.LogEntry", b =>
                 {
                     b.Property<long>("Seq")

@@ -86,6 +86,40 @@ namespace MissionControl.Metrics.Data.Migrations.Sqlite
                     b.ToTable("outbox_messages", (string)null);
                 });
 
+            modelBuilder.Entity("MissionControl.Metrics.Activity.ActivityCount", b =>
+                {
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("board_id");
+
+                    b.Property<string>("Audience")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("audience");
+
+                    b.Property<string>("Type")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.Property<bool>("HasMessage")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("has_message");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("count");
+
+                    b.HasKey("OrganizationId", "BoardId", "Audience", "Type", "HasMessage")
+                        .HasName("pk_activity_counts");
+
+                    b.ToTable("activity_counts", (string)null);
+                });
+
             modelBuilder.Entity("MissionControl.Metrics.EventLog.LogEntry", b =>
                 {
                     b.Property<long>("Seq")
