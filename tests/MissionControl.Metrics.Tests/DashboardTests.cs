@@ -193,6 +193,48 @@ public abstract class DashboardTests(BrokerFixture broker) : MetricsServiceTest(
     }
 
     [Fact]
+    public async Task Tasks_that_did_not_move_in_the_window_count_in_every_wip_point_at_their_current_status()
+    {
+        // Before the window (from 11-04 12:30 for 7 days and its comparison): A in progress, B deleted, C done.
+        // In it: D created on the 17th. Only D's history is read for the 7-day figures; A and C are counts.
+        var (a, b, c, d) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var october = (int day) => new DateTimeOffset(2026, 10, day, 9, 0, 0, TimeSpan.Zero);
+        var events = new List<IIntegrationEvent>
+        {
+            Board(_alpha, "Alpha", null),
+            TaskCreatedEvent(_alpha, a, october(1), "A"), StatusChangedEvent(_alpha, a, "inbox", "in_progress", october(2), "A"),
+            TaskCreatedEvent(_alpha, b, october(1), "B"),
+            new TaskDeleted
+            {
+                OrganizationId = Org, BoardId = _alpha, OccurredAt = october(3), Task = Snapshot(b, _alpha, "inbox", october(3), "B"),
+                Activity = Activity("task.deleted", b, october(3)),
+            },
+            TaskCreatedEvent(_alpha, c, october(1), "C"), StatusChangedEvent(_alpha, c, "inbox", "done", october(5), "C"),
+            TaskCreatedEvent(_alpha, d, At(17, 9), "D"),
+        };
+        Guid last = default;
+        foreach (var e in events)
+        {
+            last = Guid.NewGuid();
+            await Bus.PublishAsync((dynamic)e, last);
+        }
+        await WaitLoggedAsync(last);
+
+        var week = await Dashboard(Owner, "range_key=7d");
+        Assert.Equal([.. Enumerable.Repeat(new[] { 0, 1, 0, 1 }, 6), [1, 1, 0, 1], [1, 1, 0, 1]], Wip(week.GetProperty("wip")));
+        Assert.Equal(Enumerable.Repeat(new[] { 0, 1, 0, 1 }, 8), Wip(week.GetProperty("wip"), "comparison"));
+        var kpis = week.GetProperty("kpis");
+        Assert.Equal([1, 1, 0, 1], new[] { "inbox_tasks", "in_progress_tasks", "review_tasks", "done_tasks" }.Select(k => kpis.GetProperty(k).GetInt32()));
+        Assert.All(Values(week.GetProperty("throughput")), v => Assert.Equal(0, v));
+
+        // Over 3 months every task moved in the window: all histories, the same counts now, B gone from its deletion.
+        var quarter = Wip((await Dashboard(Owner, "range_key=3m")).GetProperty("wip"));
+        Assert.Equal([1, 1, 0, 1], quarter[^1]);
+        Assert.Equal([0, 1, 0, 1], quarter[^3]);
+        Assert.Equal([0, 0, 0, 0], quarter[0]);
+    }
+
+    [Fact]
     public async Task The_error_rate_counts_failed_task_events_per_bucket_and_board()
     {
         await ScriptAsync();

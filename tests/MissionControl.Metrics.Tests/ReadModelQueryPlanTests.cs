@@ -18,7 +18,7 @@ public sealed class ReadModelQueryPlanTests(BrokerFixture broker) : MetricsServi
     private readonly SqliteQueryPlans _plans = new(sql => sql.Contains("task_states", StringComparison.Ordinal)
         || sql.Contains("approval_states", StringComparison.Ordinal) || sql.Contains("webhook_deliver", StringComparison.Ordinal)
         || sql.Contains("FROM \"events\"", StringComparison.Ordinal) || sql.Contains("FROM \"token_usage\"", StringComparison.Ordinal)
-        || sql.Contains("FROM \"activity_counts\"", StringComparison.Ordinal));
+        || sql.Contains("FROM \"activity_counts\"", StringComparison.Ordinal) || sql.Contains("FROM \"task_status_history\"", StringComparison.Ordinal));
 
     protected override string DatabaseConnectionString() => OnSqlite.NewDatabase();
 
@@ -67,6 +67,26 @@ public sealed class ReadModelQueryPlanTests(BrokerFixture broker) : MetricsServi
         Assert.Equal(2, sums.Count);
         Assert.All(sums, r => Assert.Contains(r.Plan, step => step.Contains("USING PRIMARY KEY (organization_id=?)", StringComparison.Ordinal)
             || step.Contains("sqlite_autoindex_activity_counts_1 (organization_id=?)", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task The_dashboard_reads_the_history_of_its_window_and_counts_the_other_tasks_from_indexes()
+    {
+        var board = Guid.NewGuid();
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow));
+        var before = _plans.Recorded.Count;
+        var dashboard = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/metrics/dashboard?range_key=24h&board_id={board}");
+        Assert.Equal(1, dashboard.GetProperty("kpis").GetProperty("inbox_tasks").GetInt32());
+        var reads = _plans.Recorded.Skip(before).ToList();
+
+        // Before, every transition of the board up to now (at<?), and each task state's row to skip deleted ones.
+        var window = Assert.Single(reads, r => r.Sql.Contains("FROM \"task_status_history\"", StringComparison.Ordinal)
+            && r.Sql.Contains("\"organization_id\"", StringComparison.Ordinal)).Plan;
+        Assert.Contains(window, step => step.Contains("(organization_id=? AND board_id=? AND at>? AND at<?)", StringComparison.Ordinal));
+        var counts = reads.Where(r => r.Sql.Contains("FROM \"task_states\"", StringComparison.Ordinal) && r.Sql.Contains("GROUP BY", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, counts.Count);
+        Assert.All(counts, r => Assert.True(r.Plan.Any(step => step.Contains("USING COVERING INDEX", StringComparison.Ordinal)), string.Join(" | ", r.Plan) + "\n" + r.Sql));
+        Assert.Contains(counts, r => r.Plan.Any(step => step.Contains("ix_task_states_organization_id_board_id_status_deleted_at", StringComparison.Ordinal)));
     }
 
     [Fact]

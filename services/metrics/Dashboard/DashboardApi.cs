@@ -146,8 +146,13 @@ public static class DashboardApi
 /// <summary>What the dashboard reads, for the boards in scope.</summary>
 public sealed class DashboardData
 {
-    /// <summary>Each task's status transitions, in order.</summary>
+    /// <summary>
+    /// The status transitions, in order, of each task that moved or was deleted in the time the figures look at
+    /// (all tasks, when <see cref="Unchanged"/> is null).
+    /// </summary>
     public Dictionary<Guid, List<Transition>> Histories { get; init; } = [];
+    /// <summary>How many of the other tasks are in each status: they kept it for the whole time the figures look at.</summary>
+    public Dictionary<string, int>? Unchanged { get; init; }
     /// <summary>When tasks were deleted (they leave WIP then).</summary>
     public Dictionary<Guid, DateTime> DeletedAt { get; init; } = [];
     /// <summary>Task-linked log events: when, and their type.</summary>
@@ -159,7 +164,7 @@ public sealed class DashboardData
     /// <summary>How many tasks were in each status just before <paramref name="end"/>.</summary>
     public Dictionary<string, int> StatusCountsBefore(DateTime end)
     {
-        var counts = new Dictionary<string, int>();
+        var counts = new Dictionary<string, int>(Unchanged ?? []);
         foreach (var (task, history) in Histories)
         {
             if (DeletedAt.TryGetValue(task, out var deleted) && deleted < end) continue;
@@ -174,25 +179,56 @@ public sealed class DashboardData
         return counts;
     }
 
+    /// <summary>
+    /// Reads what the figures need, from <paramref name="since"/> (or a week back, for the 7-day median) to
+    /// <paramref name="now"/>: the histories of the tasks that moved or were deleted since then, and for the
+    /// others only their count per status. Loading every task's history instead read (and held in memory)
+    /// the organization's whole past on every request: 0.14-0.40 s of queries alone for 192,000 tasks.
+    /// </summary>
     public static async Task<DashboardData> LoadAsync(MetricsDbContext db, Guid org, List<Guid>? boards, DateTime now, DateTime since, CancellationToken ct)
     {
         var nullableBoards = boards?.Select(b => (Guid?)b).ToList();
-
-        var history = db.TaskStatusHistory.AsNoTracking().Where(h => h.OrganizationId == org && h.At < now);
-        if (boards is not null) history = history.Where(h => boards.Contains(h.BoardId));
-        var rows = await history.Select(h => new { h.TaskId, h.FromStatus, h.ToStatus, h.At, h.Seq }).ToListAsync(ct);
-        var histories = rows.GroupBy(r => r.TaskId).ToDictionary(g => g.Key,
-            g => g.OrderBy(r => r.At).ThenBy(r => r.Seq).Select(r => new Transition(r.FromStatus, r.ToStatus, r.At)).ToList());
+        var from = since < now.AddDays(-7) ? since : now.AddDays(-7);
 
         var tasks = db.TaskStates.AsNoTracking().Where(t => t.OrganizationId == org);
         if (boards is not null) tasks = tasks.Where(t => boards.Contains(t.BoardId));
-        var deleted = await tasks.Where(t => t.DeletedAt != null).Select(t => new { t.Id, t.DeletedAt }).ToListAsync(ct);
-        var current = await tasks.Where(t => !t.Deleted).GroupBy(t => t.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(ct);
+        var deletedTasks = tasks.Where(t => t.DeletedAt != null);
+
+        var moved = db.TaskStatusHistory.AsNoTracking().Where(h => h.OrganizationId == org && h.At >= from && h.At < now);
+        if (boards is not null) moved = moved.Where(h => boards.Contains(h.BoardId));
+        var changed = (await moved.Select(h => h.TaskId).Distinct().ToListAsync(ct)).ToHashSet();
+        changed.UnionWith(await deletedTasks.Where(t => t.DeletedAt >= from).Select(t => t.Id).ToListAsync(ct));
+
+        var rows = new List<(Guid TaskId, string? From, string To, DateTime At, long Seq)>();
+        var deletedAt = new Dictionary<Guid, DateTime>();
+        var changedNow = new Dictionary<string, int>();
+        foreach (var chunk in changed.Chunk(500))
+        {
+            var ids = chunk.ToList();
+            rows.AddRange((await db.TaskStatusHistory.AsNoTracking().Where(h => ids.Contains(h.TaskId) && h.At < now)
+                .Select(h => new { h.TaskId, h.FromStatus, h.ToStatus, h.At, h.Seq }).ToListAsync(ct))
+                .Select(h => (h.TaskId, h.FromStatus, h.ToStatus, h.At, h.Seq)));
+            foreach (var t in await db.TaskStates.AsNoTracking().Where(t => ids.Contains(t.Id)).Select(t => new { t.Id, t.Status, t.DeletedAt }).ToListAsync(ct))
+            {
+                if (t.DeletedAt is { } at) deletedAt[t.Id] = at;
+                else changedNow[t.Status] = changedNow.GetValueOrDefault(t.Status) + 1;
+            }
+        }
+        var histories = rows.GroupBy(r => r.TaskId).ToDictionary(g => g.Key,
+            g => g.OrderBy(r => r.At).ThenBy(r => r.Seq).Select(r => new Transition(r.From, r.To, r.At)).ToList());
+
+        // Every task per status (the (organization, board, status) index alone), less the deleted ones (a partial
+        // index of those): no row of the table is read.
+        var current = (await tasks.GroupBy(t => t.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(ct))
+            .ToDictionary(c => c.Status, c => c.Count);
+        foreach (var gone in await deletedTasks.GroupBy(t => t.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(ct))
+            current[gone.Status] = current.GetValueOrDefault(gone.Status) - gone.Count;
+        var unchanged = current.ToDictionary(c => c.Key, c => Math.Max(0, c.Value - changedNow.GetValueOrDefault(c.Key)));
 
         // From the log position of the window's start, so the organization's index is read from there rather
         // than from its first event ever. An event is logged after it occurs; the margin covers clocks that differ.
-        var from = await db.Events.SeqBeforeAsync(since.AddMinutes(-5), ct);
-        var events = db.Events.AsNoTracking().Where(e => e.OrganizationId == org && e.Seq > from && e.TaskId != null && e.OccurredAt >= since && e.OccurredAt < now);
+        var fromSeq = await db.Events.SeqBeforeAsync(since.AddMinutes(-5), ct);
+        var events = db.Events.AsNoTracking().Where(e => e.OrganizationId == org && e.Seq > fromSeq && e.TaskId != null && e.OccurredAt >= since && e.OccurredAt < now);
         if (nullableBoards is not null) events = events.Where(e => nullableBoards.Contains(e.BoardId));
         var taskEvents = (await events.Select(e => new { e.OccurredAt, e.Type }).ToListAsync(ct)).Select(e => (e.OccurredAt, e.Type)).ToList();
 
@@ -214,9 +250,10 @@ public sealed class DashboardData
         return new DashboardData
         {
             Histories = histories,
-            DeletedAt = deleted.ToDictionary(d => d.Id, d => d.DeletedAt!.Value),
+            Unchanged = unchanged,
+            DeletedAt = deletedAt,
             TaskEvents = taskEvents,
-            CurrentCounts = current.ToDictionary(c => c.Status, c => c.Count),
+            CurrentCounts = current.Where(c => c.Value > 0).ToDictionary(c => c.Key, c => c.Value),
             AgentsLastSeen = lastSeen,
             PendingApprovals = new PendingApprovals(pendingTotal, newest.Select(a => new PendingApprovalItem(
                 a.Id, a.BoardId, a.BoardName, a.TaskId, a.TaskTitle, a.ActionType, a.Confidence,

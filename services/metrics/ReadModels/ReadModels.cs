@@ -88,6 +88,8 @@ public static class ReadModelsModel
             e.Property(x => x.Id).ValueGeneratedNever();
             e.Property(x => x.Status).HasMaxLength(32);
             e.HasIndex(x => new { x.OrganizationId, x.BoardId, x.Status });
+            // The deleted tasks only (the dashboard's deletions in its window, and the counts it takes away).
+            e.HasIndex(x => new { x.OrganizationId, x.BoardId, x.Status, x.DeletedAt }).HasFilter("deleted_at IS NOT NULL");
         });
         model.Entity<TaskStatusChange>(e =>
         {

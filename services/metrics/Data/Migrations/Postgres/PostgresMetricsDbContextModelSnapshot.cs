@@ -412,6 +412,10 @@ namespace MissionControl.Metrics.Data.Migrations.Postgres
                     b.HasIndex("OrganizationId", "BoardId", "Status")
                         .HasDatabaseName("ix_task_states_organization_id_board_id_status");
 
+                    b.HasIndex("OrganizationId", "BoardId", "Status", "DeletedAt")
+                        .HasDatabaseName("ix_task_states_organization_id_board_id_status_deleted_at")
+                        .HasFilter("deleted_at IS NOT NULL");
+
                     b.ToTable("task_states", (string)null);
                 });
 
