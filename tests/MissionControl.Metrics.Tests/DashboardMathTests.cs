@@ -83,6 +83,49 @@ public sealed class DashboardMathTests
     }
 
     [Fact]
+    public void Wip_counts_of_one_sweep_are_each_tasks_last_status_before_each_end_unless_deleted_by_then()
+    {
+        // Random histories (ties in time included), deletions, and tasks that kept one status all along.
+        var random = new Random(7);
+        var statuses = new[] { "inbox", "in_progress", "review", "done" };
+        var start = U(2026, 11, 1);
+        var histories = new Dictionary<Guid, List<Transition>>();
+        var deletedAt = new Dictionary<Guid, DateTime>();
+        for (var task = 0; task < 300; task++)
+        {
+            var id = Guid.NewGuid();
+            var at = start.AddHours(random.Next(0, 200));
+            string? from = null;
+            var history = new List<Transition>();
+            for (var move = random.Next(1, 6); move > 0; move--)
+            {
+                var to = statuses[random.Next(statuses.Length)];
+                history.Add(new Transition(from, to, at));
+                from = to;
+                at = at.AddHours(random.Next(0, 3));
+            }
+            histories[id] = history;
+            if (random.Next(4) == 0) deletedAt[id] = start.AddHours(random.Next(0, 220));
+        }
+        var unchanged = new Dictionary<string, int> { ["done"] = 5, ["inbox"] = 2 };
+        var data = new DashboardData { Histories = histories, DeletedAt = deletedAt, Unchanged = unchanged };
+        var ends = Enumerable.Range(0, 60).Select(i => start.AddHours(220 - i * 4)).ToList(); // out of order on purpose
+
+        var swept = data.StatusCountsBefore(ends);
+        for (var i = 0; i < ends.Count; i++)
+        {
+            var expected = new Dictionary<string, int>(unchanged);
+            foreach (var (id, history) in histories)
+            {
+                if (deletedAt.TryGetValue(id, out var deleted) && deleted < ends[i]) continue;
+                var last = history.LastOrDefault(t => t.At < ends[i]);
+                if (last != default) expected[last.To] = expected.GetValueOrDefault(last.To) + 1;
+            }
+            Assert.Equal(expected.Where(e => e.Value != 0).OrderBy(e => e.Key), swept[i].OrderBy(e => e.Key));
+        }
+    }
+
+    [Fact]
     public void The_median_is_the_middle_or_the_mean_of_the_two_middles()
     {
         Assert.Null(CycleTime.Median([]));

@@ -83,25 +83,65 @@ public static class DashboardApi
             new Series<T>(range.Key, Buckets.Name(range.Bucket), points(primary, primary.Periods(range.Bucket))),
             new Series<T>(range.Key, Buckets.Name(range.Bucket), points(comparison, comparison.Periods(range.Bucket))));
 
-        var throughput = Set((w, periods) => periods.Select(p => new CountPoint(Utc(p),
-            arrivals.Count(a => w.Contains(a.At) && Buckets.Start(a.At, range.Bucket) == p))).ToList());
-
-        var cycleTime = Set((w, periods) => periods.Select(p =>
+        // One pass over the arrivals and one over the events per window, into its buckets. (The windows' edge bucket
+        // has the same start in both: each window counts only its own part of it.)
+        Dictionary<DateTime, (int Count, double Hours, int Timed)> DoneIn(Window w)
         {
-            var hours = arrivals.Where(a => a.Hours is not null && w.Contains(a.At) && Buckets.Start(a.At, range.Bucket) == p).Select(a => a.Hours!.Value).ToList();
-            return new ValuePoint(Utc(p), hours.Count == 0 ? 0 : Round(hours.Average()));
-        }).ToList());
-
-        var errorRate = Set((w, periods) => periods.Select(p =>
-            new ValuePoint(Utc(p), ErrorRate(data.TaskEvents.Where(e => w.Contains(e.At) && Buckets.Start(e.At, range.Bucket) == p)))).ToList());
-
-        var wip = Set((w, periods) => periods.Select(p =>
+            var buckets = new Dictionary<DateTime, (int Count, double Hours, int Timed)>();
+            foreach (var (at, hours) in arrivals)
+            {
+                if (!w.Contains(at)) continue;
+                var bucket = Buckets.Start(at, range.Bucket);
+                var (count, sum, timed) = buckets.GetValueOrDefault(bucket);
+                buckets[bucket] = hours is { } h ? (count + 1, sum + h, timed + 1) : (count + 1, sum, timed);
+            }
+            return buckets;
+        }
+        Dictionary<DateTime, (int Total, int Failed)> EventsIn(Window w)
         {
-            var end = Buckets.Next(p, range.Bucket) < w.End ? Buckets.Next(p, range.Bucket) : w.End;
-            var counts = data.StatusCountsBefore(end);
-            return new WipPoint(Utc(p), counts.GetValueOrDefault(TaskStatuses.Inbox), counts.GetValueOrDefault(TaskStatuses.InProgress),
-                counts.GetValueOrDefault(TaskStatuses.Review), counts.GetValueOrDefault(TaskStatuses.Done));
-        }).ToList());
+            var buckets = new Dictionary<DateTime, (int Total, int Failed)>();
+            foreach (var e in data.TaskEvents)
+            {
+                if (!w.Contains(e.At)) continue;
+                var bucket = Buckets.Start(e.At, range.Bucket);
+                var (total, failed) = buckets.GetValueOrDefault(bucket);
+                buckets[bucket] = (total + 1, failed + (IsFailure(e.Type) ? 1 : 0));
+            }
+            return buckets;
+        }
+
+        var throughput = Set((w, periods) =>
+        {
+            var done = DoneIn(w);
+            return periods.Select(p => new CountPoint(Utc(p), done.GetValueOrDefault(p).Count)).ToList();
+        });
+
+        var cycleTime = Set((w, periods) =>
+        {
+            var done = DoneIn(w);
+            return periods.Select(p =>
+            {
+                var (_, hours, timed) = done.GetValueOrDefault(p);
+                return new ValuePoint(Utc(p), timed == 0 ? 0 : Round(hours / timed));
+            }).ToList();
+        });
+
+        var errorRate = Set((w, periods) =>
+        {
+            var events = EventsIn(w);
+            return periods.Select(p =>
+            {
+                var (total, failed) = events.GetValueOrDefault(p);
+                return new ValuePoint(Utc(p), total == 0 ? 0 : Round(100.0 * failed / total));
+            }).ToList();
+        });
+
+        var wip = Set((w, periods) =>
+        {
+            var ends = periods.Select(p => Buckets.Next(p, range.Bucket) < w.End ? Buckets.Next(p, range.Bucket) : w.End).ToList();
+            return periods.Zip(data.StatusCountsBefore(ends), (p, counts) => new WipPoint(Utc(p), counts.GetValueOrDefault(TaskStatuses.Inbox),
+                counts.GetValueOrDefault(TaskStatuses.InProgress), counts.GetValueOrDefault(TaskStatuses.Review), counts.GetValueOrDefault(TaskStatuses.Done))).ToList();
+        });
 
         // Really the last 7 days, whatever the range.
         var week = new Window(now.AddDays(-7), now);
@@ -127,10 +167,12 @@ public static class DashboardApi
         foreach (var e in events)
         {
             total++;
-            if (e.Type.EndsWith("failed", StringComparison.Ordinal)) failed++;
+            if (IsFailure(e.Type)) failed++;
         }
         return total == 0 ? 0 : Round(100.0 * failed / total);
     }
+
+    private static bool IsFailure(string type) => type.EndsWith("failed", StringComparison.Ordinal);
 
     private static double Round(double value) => Math.Round(value, 2, MidpointRounding.AwayFromZero);
 
@@ -162,21 +204,44 @@ public sealed class DashboardData
     public PendingApprovals PendingApprovals { get; init; } = new(0, []);
 
     /// <summary>How many tasks were in each status just before <paramref name="end"/>.</summary>
-    public Dictionary<string, int> StatusCountsBefore(DateTime end)
+    public Dictionary<string, int> StatusCountsBefore(DateTime end) => StatusCountsBefore([end])[0];
+
+    /// <summary>
+    /// How many tasks were in each status just before each of <paramref name="ends"/>: every status change
+    /// (a transition, a deletion) becomes a +1/-1 at its time, and one sweep in time order adds up what lies
+    /// before each end. A count per end over every task (with the per-bucket scans of events) made the figures of a
+    /// 24 h dashboard 0.6-0.7 s of CPU for an organization of 192,000 tasks created that week.
+    /// </summary>
+    public List<Dictionary<string, int>> StatusCountsBefore(IReadOnlyList<DateTime> ends)
     {
-        var counts = new Dictionary<string, int>(Unchanged ?? []);
+        var deltas = new List<(DateTime At, string Status, int Delta)>();
         foreach (var (task, history) in Histories)
         {
-            if (DeletedAt.TryGetValue(task, out var deleted) && deleted < end) continue;
+            var deleted = DeletedAt.TryGetValue(task, out var d) ? d : DateTime.MaxValue;
             string? status = null;
             foreach (var t in history)
             {
-                if (t.At >= end) break;
+                // Counted before an end after its time; a task deleted at or before then is not counted at all.
+                if (t.At >= deleted) break;
+                if (status is not null) deltas.Add((t.At, status, -1));
+                deltas.Add((t.At, t.To, 1));
                 status = t.To;
             }
-            if (status is not null) counts[status] = counts.GetValueOrDefault(status) + 1;
+            if (status is not null && deleted != DateTime.MaxValue) deltas.Add((deleted, status, -1));
         }
-        return counts;
+        deltas.Sort((a, b) => a.At.CompareTo(b.At));
+
+        var order = Enumerable.Range(0, ends.Count).OrderBy(i => ends[i]).ToList();
+        var results = new Dictionary<string, int>[ends.Count];
+        var counts = new Dictionary<string, int>(Unchanged ?? []);
+        var next = 0;
+        foreach (var i in order)
+        {
+            for (; next < deltas.Count && deltas[next].At < ends[i]; next++)
+                counts[deltas[next].Status] = counts.GetValueOrDefault(deltas[next].Status) + deltas[next].Delta;
+            results[i] = counts.Where(c => c.Value != 0).ToDictionary(c => c.Key, c => c.Value);
+        }
+        return results.ToList();
     }
 
     /// <summary>
@@ -194,28 +259,35 @@ public sealed class DashboardData
         if (boards is not null) tasks = tasks.Where(t => boards.Contains(t.BoardId));
         var deletedTasks = tasks.Where(t => t.DeletedAt != null);
 
-        var moved = db.TaskStatusHistory.AsNoTracking().Where(h => h.OrganizationId == org && h.At >= from && h.At < now);
-        if (boards is not null) moved = moved.Where(h => boards.Contains(h.BoardId));
-        var changed = (await moved.Select(h => h.TaskId).Distinct().ToListAsync(ct)).ToHashSet();
-        changed.UnionWith(await deletedTasks.Where(t => t.DeletedAt >= from).Select(t => t.Id).ToListAsync(ct));
-
-        var rows = new List<(Guid TaskId, string? From, string To, DateTime At, long Seq)>();
-        var deletedAt = new Dictionary<Guid, DateTime>();
-        var changedNow = new Dictionary<string, int>();
-        foreach (var chunk in changed.Chunk(500))
+        // The window's transitions; then, for the tasks that existed before it (their first transition in it is
+        // not their creation, or they were deleted in it without one), their earlier ones: the status they had,
+        // and where their work started. Most tasks are either of the window or untouched by it.
+        var window = db.TaskStatusHistory.AsNoTracking().Where(h => h.OrganizationId == org && h.At >= from && h.At < now);
+        if (boards is not null) window = window.Where(h => boards.Contains(h.BoardId));
+        var rows = (await window.Select(h => new { h.TaskId, h.FromStatus, h.ToStatus, h.At, h.Seq }).ToListAsync(ct))
+            .Select(h => (h.TaskId, From: h.FromStatus, To: h.ToStatus, h.At, h.Seq)).ToList();
+        var deletedAt = (await deletedTasks.Where(t => t.DeletedAt >= from).Select(t => new { t.Id, t.DeletedAt }).ToListAsync(ct))
+            .ToDictionary(t => t.Id, t => t.DeletedAt!.Value);
+        var createdInWindow = rows.Where(r => r.From is null).Select(r => r.TaskId).ToHashSet();
+        var older = rows.Select(r => r.TaskId).Concat(deletedAt.Keys).Where(t => !createdInWindow.Contains(t)).Distinct().ToList();
+        foreach (var chunk in older.Chunk(500))
         {
             var ids = chunk.ToList();
-            rows.AddRange((await db.TaskStatusHistory.AsNoTracking().Where(h => ids.Contains(h.TaskId) && h.At < now)
+            rows.AddRange((await db.TaskStatusHistory.AsNoTracking().Where(h => ids.Contains(h.TaskId) && h.At < from)
                 .Select(h => new { h.TaskId, h.FromStatus, h.ToStatus, h.At, h.Seq }).ToListAsync(ct))
-                .Select(h => (h.TaskId, h.FromStatus, h.ToStatus, h.At, h.Seq)));
-            foreach (var t in await db.TaskStates.AsNoTracking().Where(t => ids.Contains(t.Id)).Select(t => new { t.Id, t.Status, t.DeletedAt }).ToListAsync(ct))
-            {
-                if (t.DeletedAt is { } at) deletedAt[t.Id] = at;
-                else changedNow[t.Status] = changedNow.GetValueOrDefault(t.Status) + 1;
-            }
+                .Select(h => (h.TaskId, From: h.FromStatus, To: h.ToStatus, h.At, h.Seq)));
         }
-        var histories = rows.GroupBy(r => r.TaskId).ToDictionary(g => g.Key,
-            g => g.OrderBy(r => r.At).ThenBy(r => r.Seq).Select(r => new Transition(r.From, r.To, r.At)).ToList());
+        rows.Sort((a, b) => a.At != b.At ? a.At.CompareTo(b.At) : a.Seq.CompareTo(b.Seq));
+        var histories = new Dictionary<Guid, List<Transition>>();
+        foreach (var r in rows)
+        {
+            if (!histories.TryGetValue(r.TaskId, out var history)) histories[r.TaskId] = history = new List<Transition>(1);
+            history.Add(new Transition(r.From, r.To, r.At));
+        }
+        // Where the tasks with a history here are now (their last transition), unless deleted: taken out of the counts below.
+        var changedNow = new Dictionary<string, int>();
+        foreach (var (task, history) in histories)
+            if (!deletedAt.ContainsKey(task)) changedNow[history[^1].To] = changedNow.GetValueOrDefault(history[^1].To) + 1;
 
         // Every task per status (the (organization, board, status) index alone), less the deleted ones (a partial
         // index of those): no row of the table is read.
