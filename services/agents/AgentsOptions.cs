@@ -31,4 +31,7 @@ public sealed class AgentsOptions
 
     /// <summary>How often the callback sender looks for due deliveries (it is also woken by new ones).</summary>
     public TimeSpan CallbackPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Finished callback deliveries (delivered, failed, cancelled) are deleted this many days after they were queued.</summary>
+    public int CallbackRetentionDays { get; set; } = 30;
 }

@@ -43,6 +43,8 @@ builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<WebhookSen
     sp, new OutboundHttpOptions(sp.GetRequiredService<IOptions<AgentsOptions>>().Value.CallbackTimeout)));
 builder.Services.AddSingleton<CallbackSender>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackSender>());
+builder.Services.AddSingleton<CallbackRetention>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackRetention>());
 
 var app = await builder.BuildMissionControlServiceAsync<AgentsDbContext>();
 // Any authenticated agent request counts as presence (heartbeats record it themselves).

@@ -28,6 +28,8 @@ builder.Services.Configure<BridgeOptions>(builder.Configuration.GetSection("Gate
 builder.Services.AddSingleton<GatewayCredentials>();
 builder.Services.AddScoped<AgentMessenger>();
 builder.Services.AddSingleton<GatewayEventSink>();
+builder.Services.AddSingleton<DispatchRetention>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<DispatchRetention>());
 builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayEventSink>());
 builder.Services.AddSingleton<GatewayConnections>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayConnections>());

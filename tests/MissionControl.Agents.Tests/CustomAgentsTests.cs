@@ -8,7 +8,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using MissionControl.Agents.Data;
+using MissionControl.Agents.Operations;
 using MissionControl.Contracts.Agents;
 using MissionControl.Contracts.Tasks;
 using MissionControl.InternalAuth;
@@ -198,6 +201,32 @@ public abstract class CustomAgentsTests(BrokerFixture broker) : AgentsServiceTes
         await WaitUntilAsync(db => db.Set<MissionControl.Messaging.InboxMessage>().CountAsync(m => m.Consumer == "TaskDispatchedConsumer").ContinueWith(t => t.Result == 3));
         Assert.False(await QueryAsync(db => db.CallbackDeliveries.AnyAsync(d => d.AgentId == gatewayAgent || d.AgentId == puller)));
         Assert.Equal(2, receiver.Received.Count);
+    }
+
+    [Fact]
+    public async Task Finished_callback_deliveries_older_than_the_retention_are_deleted_and_pending_ones_kept()
+    {
+        var now = Time.GetUtcNow().UtcDateTime;
+        CallbackDelivery Queued(string status, int daysAgo) => new()
+        {
+            Id = Guid.NewGuid(), OrganizationId = Org, AgentId = Guid.NewGuid(), Event = "task.dispatched", Body = "{}", Status = status,
+            CreatedAt = now.AddDays(-daysAgo),
+        };
+        var gone = new[] { Queued("delivered", 31), Queued("failed", 45), Queued("cancelled", 31) };
+        // A pending one stays whatever its age (its next attempt is set far ahead, so the sender leaves it alone here).
+        var kept = new[] { Queued("pending", 60), Queued("delivered", 29), Queued("failed", 1) };
+        kept[0].NextAttemptAt = now.AddYears(1);
+        await QueryAsync(db =>
+        {
+            db.CallbackDeliveries.AddRange([.. gone, .. kept]);
+            return db.SaveChangesAsync();
+        });
+
+        var retention = Agents.Services.GetRequiredService<CallbackRetention>();
+        Assert.Equal(gone.Length, await retention.SweepAsync(CancellationToken.None));
+        var left = await QueryAsync(db => db.CallbackDeliveries.Where(d => d.OrganizationId == Org).Select(d => d.Id).ToListAsync());
+        Assert.Equal(kept.Select(d => d.Id).Order(), left.Order());
+        Assert.Equal(0, await retention.SweepAsync(CancellationToken.None));
     }
 
     [Fact]

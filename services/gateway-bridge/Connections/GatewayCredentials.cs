@@ -18,6 +18,8 @@ public sealed class BridgeOptions
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>Undelivered messages older than this are given up (marked failed) instead of sent late.</summary>
     public TimeSpan PendingDispatchLifetime { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>Finished dispatches (sent, replied, failed) are deleted this many days after they were sent.</summary>
+    public int DispatchRetentionDays { get; set; } = 30;
 }
 
 /// <summary>
