@@ -28,7 +28,7 @@ public static class ActivityApi
             var counts = db.ActivityCounts.VisibleTo(principal).Where(c => c.HasMessage);
             if (board_id is not null) counts = counts.Where(c => c.BoardId == board_id);
             if (event_type is not null) counts = counts.Where(c => c.Type == event_type);
-            var total = (int)Math.Min(await counts.SumAsync(c => c.Count, ct), int.MaxValue);
+            var total = await counts.TotalAsync(ct);
             var page = await events.OrderByDescending(e => e.Seq).Skip(paging.Offset).Take(paging.Limit).ToListAsync(ct);
             return Results.Ok(new Page<object>(page.Select(Read).ToList(), total, paging.Limit, paging.Offset));
         });
@@ -46,7 +46,7 @@ public static class ActivityApi
             if (!PageRequest.TryParse(limit, offset, out var paging, out var pageError)) return pageError!;
             var commentCounts = db.ActivityCounts.VisibleTo(principal).Where(c => c.Type == "task.comment");
             if (board_id is not null) commentCounts = commentCounts.Where(c => c.BoardId == board_id);
-            var total = (int)Math.Min(await commentCounts.SumAsync(c => c.Count, ct), int.MaxValue);
+            var total = await commentCounts.TotalAsync(ct);
             var page = await comments.OrderByDescending(e => e.Seq).Skip(paging.Offset).Take(paging.Limit).Select(e => e.Data).ToListAsync(ct);
             var items = page.Select(data => JsonDocument.Parse(data).RootElement.TryGetProperty("feed_item", out var item) ? item.Clone() : default)
                 .Where(item => item.ValueKind == JsonValueKind.Object).ToList();

@@ -69,3 +69,10 @@ public sealed class ActivityCount
         "SELECT organization_id, COALESCE(board_id, '00000000-0000-0000-0000-000000000000'::uuid), audience, type, message IS NOT NULL, COUNT(*) " +
         "FROM events GROUP BY 1, 2, 3, 4, 5";
 }
+
+public static class ActivityCountQueries
+{
+    /// <summary>A page's total: the sum of the counts (capped at what a page's total holds).</summary>
+    public static async Task<int> TotalAsync(this IQueryable<ActivityCount> counts, CancellationToken ct) =>
+        (int)Math.Min(await counts.SumAsync(c => c.Count, ct), int.MaxValue);
+}

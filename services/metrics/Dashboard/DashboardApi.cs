@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using MissionControl.InternalAuth;
 using MissionControl.Metrics.Data;
 using MissionControl.Metrics.EventLog;
+using MissionControl.Metrics.ReadModels;
 
 namespace MissionControl.Metrics.Dashboard;
 
@@ -105,36 +106,26 @@ public static class DashboardApi
                 if (!w.Contains(e.At)) continue;
                 var bucket = Buckets.Start(e.At, range.Bucket);
                 var (total, failed) = buckets.GetValueOrDefault(bucket);
-                buckets[bucket] = (total + 1, failed + (IsFailure(e.Type) ? 1 : 0));
+                buckets[bucket] = (total + 1, failed + (e.Type.EndsWith("failed", StringComparison.Ordinal) ? 1 : 0));
             }
             return buckets;
         }
+        var done = new[] { primary, comparison }.ToDictionary(w => w, DoneIn);
+        var events = new[] { primary, comparison }.ToDictionary(w => w, EventsIn);
 
-        var throughput = Set((w, periods) =>
-        {
-            var done = DoneIn(w);
-            return periods.Select(p => new CountPoint(Utc(p), done.GetValueOrDefault(p).Count)).ToList();
-        });
+        var throughput = Set((w, periods) => periods.Select(p => new CountPoint(Utc(p), done[w].GetValueOrDefault(p).Count)).ToList());
 
-        var cycleTime = Set((w, periods) =>
+        var cycleTime = Set((w, periods) => periods.Select(p =>
         {
-            var done = DoneIn(w);
-            return periods.Select(p =>
-            {
-                var (_, hours, timed) = done.GetValueOrDefault(p);
-                return new ValuePoint(Utc(p), timed == 0 ? 0 : Round(hours / timed));
-            }).ToList();
-        });
+            var (_, hours, timed) = done[w].GetValueOrDefault(p);
+            return new ValuePoint(Utc(p), timed == 0 ? 0 : Round(hours / timed));
+        }).ToList());
 
-        var errorRate = Set((w, periods) =>
+        var errorRate = Set((w, periods) => periods.Select(p =>
         {
-            var events = EventsIn(w);
-            return periods.Select(p =>
-            {
-                var (total, failed) = events.GetValueOrDefault(p);
-                return new ValuePoint(Utc(p), total == 0 ? 0 : Round(100.0 * failed / total));
-            }).ToList();
-        });
+            var (total, failed) = events[w].GetValueOrDefault(p);
+            return new ValuePoint(Utc(p), ErrorRate(total, failed));
+        }).ToList());
 
         var wip = Set((w, periods) =>
         {
@@ -154,25 +145,14 @@ public static class DashboardApi
             InProgressTasks: data.CurrentCounts.GetValueOrDefault(TaskStatuses.InProgress),
             ReviewTasks: data.CurrentCounts.GetValueOrDefault(TaskStatuses.Review),
             DoneTasks: data.CurrentCounts.GetValueOrDefault(TaskStatuses.Done),
-            ErrorRatePct: ErrorRate(data.TaskEvents.Where(e => primary.Contains(e.At))),
+            ErrorRatePct: ErrorRate(events[primary].Values.Sum(b => b.Total), events[primary].Values.Sum(b => b.Failed)),
             MedianCycleTimeHours7d: median is { } m ? Round(m) : null);
 
         return new DashboardMetrics(range.Key, Utc(now), kpis, throughput, cycleTime, errorRate, wip, data.PendingApprovals);
     }
 
     /// <summary>% of the events whose type ends in "failed".</summary>
-    private static double ErrorRate(IEnumerable<(DateTime At, string Type)> events)
-    {
-        int total = 0, failed = 0;
-        foreach (var e in events)
-        {
-            total++;
-            if (IsFailure(e.Type)) failed++;
-        }
-        return total == 0 ? 0 : Round(100.0 * failed / total);
-    }
-
-    private static bool IsFailure(string type) => type.EndsWith("failed", StringComparison.Ordinal);
+    private static double ErrorRate(int total, int failed) => total == 0 ? 0 : Round(100.0 * failed / total);
 
     private static double Round(double value) => Math.Round(value, 2, MidpointRounding.AwayFromZero);
 
@@ -202,9 +182,6 @@ public sealed class DashboardData
     public Dictionary<string, int> CurrentCounts { get; init; } = [];
     public List<DateTime> AgentsLastSeen { get; init; } = [];
     public PendingApprovals PendingApprovals { get; init; } = new(0, []);
-
-    /// <summary>How many tasks were in each status just before <paramref name="end"/>.</summary>
-    public Dictionary<string, int> StatusCountsBefore(DateTime end) => StatusCountsBefore([end])[0];
 
     /// <summary>
     /// How many tasks were in each status just before each of <paramref name="ends"/>: every status change
@@ -264,8 +241,10 @@ public sealed class DashboardData
         // and where their work started. Most tasks are either of the window or untouched by it.
         var window = db.TaskStatusHistory.AsNoTracking().Where(h => h.OrganizationId == org && h.At >= from && h.At < now);
         if (boards is not null) window = window.Where(h => boards.Contains(h.BoardId));
-        var rows = (await window.Select(h => new { h.TaskId, h.FromStatus, h.ToStatus, h.At, h.Seq }).ToListAsync(ct))
-            .Select(h => (h.TaskId, From: h.FromStatus, To: h.ToStatus, h.At, h.Seq)).ToList();
+        async Task<List<(Guid TaskId, string? From, string To, DateTime At, long Seq)>> RowsOf(IQueryable<TaskStatusChange> history) =>
+            (await history.Select(h => new { h.TaskId, h.FromStatus, h.ToStatus, h.At, h.Seq }).ToListAsync(ct))
+            .ConvertAll(h => (h.TaskId, (string?)h.FromStatus, h.ToStatus, h.At, h.Seq));
+        var rows = await RowsOf(window);
         var deletedAt = (await deletedTasks.Where(t => t.DeletedAt >= from).Select(t => new { t.Id, t.DeletedAt }).ToListAsync(ct))
             .ToDictionary(t => t.Id, t => t.DeletedAt!.Value);
         var createdInWindow = rows.Where(r => r.From is null).Select(r => r.TaskId).ToHashSet();
@@ -273,9 +252,7 @@ public sealed class DashboardData
         foreach (var chunk in older.Chunk(500))
         {
             var ids = chunk.ToList();
-            rows.AddRange((await db.TaskStatusHistory.AsNoTracking().Where(h => ids.Contains(h.TaskId) && h.At < from)
-                .Select(h => new { h.TaskId, h.FromStatus, h.ToStatus, h.At, h.Seq }).ToListAsync(ct))
-                .Select(h => (h.TaskId, From: h.FromStatus, To: h.ToStatus, h.At, h.Seq)));
+            rows.AddRange(await RowsOf(db.TaskStatusHistory.AsNoTracking().Where(h => ids.Contains(h.TaskId) && h.At < from)));
         }
         rows.Sort((a, b) => a.At != b.At ? a.At.CompareTo(b.At) : a.Seq.CompareTo(b.Seq));
         var histories = new Dictionary<Guid, List<Transition>>();
