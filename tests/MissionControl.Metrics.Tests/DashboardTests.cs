@@ -10,6 +10,7 @@ using MissionControl.Contracts.Tasks;
 using MissionControl.InternalAuth;
 using MissionControl.Metrics.EventLog;
 using MissionControl.Metrics.Data;
+using MissionControl.Metrics.ReadModels;
 
 namespace MissionControl.Metrics.Tests;
 
@@ -393,6 +394,41 @@ public abstract class DashboardTests(BrokerFixture broker) : MetricsServiceTest(
         Assert.True(states[deleted].Deleted);
         var history = await db.TaskStatusHistory.AsNoTracking().Where(h => h.TaskId == kept).OrderBy(h => h.Seq).Select(h => h.ToStatus).ToListAsync();
         Assert.Equal(["inbox", "in_progress", "review"], history);
+    }
+
+    [Fact]
+    public async Task A_task_deleted_before_any_window_reaches_is_forgotten_and_no_figure_changes()
+    {
+        var board = Guid.NewGuid();
+        var (old, recent, live) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var created = Now.AddDays(-1000);
+        var writer = Service<EventLogWriter>();
+        async Task LogAsync(IIntegrationEvent e) => await writer.AppendAsync(e, Guid.NewGuid(), CancellationToken.None);
+        foreach (var task in new[] { old, recent, live })
+        {
+            await LogAsync(TaskCreatedEvent(board, task, created));
+            await LogAsync(StatusChangedEvent(board, task, "inbox", "in_progress", created.AddDays(1)));
+        }
+        var cutoff = Now - DeletedTaskRetention.Kept;
+        foreach (var (task, at) in new[] { (old, cutoff.AddMinutes(-1)), (recent, cutoff.AddMinutes(1)) })
+            await LogAsync(new TaskDeleted
+            {
+                OrganizationId = Org, BoardId = board, Task = Snapshot(task, board, "in_progress", at), OccurredAt = at,
+                Activity = Activity("task.deleted", task, at),
+            });
+        var before = (await Dashboard(Owner, "range_key=1y")).GetRawText();
+
+        var retention = Service<DeletedTaskRetention>();
+        Assert.Equal(1, await retention.SweepAsync(CancellationToken.None));
+        Assert.Equal(0, await retention.SweepAsync(CancellationToken.None));
+
+        using var scope = Metrics.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<MetricsDbContext>();
+        Assert.Equal(new[] { live, recent }.Order(), (await db.TaskStates.AsNoTracking().Where(t => t.BoardId == board).Select(t => t.Id).ToListAsync()).Order());
+        var history = await db.TaskStatusHistory.AsNoTracking().Where(h => h.BoardId == board).Select(h => h.TaskId).ToListAsync();
+        Assert.Equal(new[] { live, live, recent, recent }.Order(), history.Order());
+        // Neither the deleted task nor its transitions were within the reach of any figure.
+        Assert.Equal(before, (await Dashboard(Owner, "range_key=1y")).GetRawText());
     }
 
     [Fact]

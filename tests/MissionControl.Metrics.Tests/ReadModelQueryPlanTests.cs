@@ -121,4 +121,46 @@ public sealed class ReadModelQueryPlanTests(BrokerFixture broker) : MetricsServi
         Assert.NotEmpty(byBoard);
         Assert.All(byBoard, r => Assert.Contains(r.Plan, step => step.Contains("ix_token_usage_organization_id_board_id_occurred_at (organization_id=? AND board_id=?)", StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public async Task The_retention_of_deleted_tasks_finds_them_by_their_deletion_time_and_removes_them_by_key()
+    {
+        var (board, task) = (Guid.NewGuid(), Guid.NewGuid());
+        var longAgo = DateTimeOffset.UtcNow.AddDays(-1000);
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, task, longAgo));
+        await PublishAndWaitLoggedAsync(new MissionControl.Contracts.Tasks.TaskDeleted
+        {
+            OrganizationId = Org, BoardId = board, Task = Snapshot(task, board, "inbox", longAgo), OccurredAt = longAgo.AddDays(1),
+            Activity = Activity("task.deleted", task, longAgo.AddDays(1)),
+        });
+        var before = _plans.Recorded.Count;
+        Assert.Equal(1, await Service<MissionControl.Metrics.ReadModels.DeletedTaskRetention>().SweepAsync(CancellationToken.None));
+        var sweep = _plans.Recorded.Skip(before).ToList();
+
+        // The deleted tasks only, oldest first: not a scan of every task state.
+        var found = sweep.Where(r => r.Sql.StartsWith("SELECT", StringComparison.Ordinal)).Select(r => Assert.Single(r.Plan)).Distinct();
+        Assert.Equal("SEARCH t USING INDEX ix_task_states_deleted_at (deleted_at>? AND deleted_at<?)", Assert.Single(found));
+        var deletes = sweep.Where(r => r.Sql.StartsWith("DELETE", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, deletes.Count);
+        Assert.All(deletes, r => Assert.False(SqliteQueryPlans.ReadsEverything(r.Plan), $"{string.Join(" | ", r.Plan)}\n{r.Sql}"));
+    }
+
+    [Fact]
+    public async Task A_boards_reads_of_the_log_seek_the_boards_events_not_its_organizations()
+    {
+        var (board, other) = (Guid.NewGuid(), Guid.NewGuid());
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(other, Guid.NewGuid(), DateTimeOffset.UtcNow));
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow));
+        var before = _plans.Recorded.Count;
+        var replay = await Edge.GetFromJsonAsync<JsonElement>($"/internal/events?organization_id={Org}&board_id={board}&after=0");
+        Assert.Single(replay.GetProperty("items").EnumerateArray());
+        var activity = await AgentClient(Guid.NewGuid(), board).GetFromJsonAsync<JsonElement>("/api/v1/activity");
+        Assert.Single(activity.GetProperty("items").EnumerateArray());
+        var reads = _plans.Recorded.Skip(before).Where(r => r.Sql.Contains("FROM \"events\"", StringComparison.Ordinal)).ToList();
+
+        // Before, both walked the organization's index (every board's events), checking each row's board.
+        Assert.Equal(2, reads.Count);
+        Assert.All(reads, r => Assert.Contains(r.Plan, step => step.Contains(
+            "USING INDEX ix_events_organization_id_board_id_seq (organization_id=? AND board_id=?", StringComparison.Ordinal)));
+    }
 }

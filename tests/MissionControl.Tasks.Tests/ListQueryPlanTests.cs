@@ -15,7 +15,8 @@ namespace MissionControl.Tasks.Tests;
 public sealed class ListQueryPlanTests(BrokerFixture broker) : TasksServiceTest(broker)
 {
     private readonly SqliteQueryPlans _plans = new(sql =>
-        sql.Contains("FROM \"tasks\"", StringComparison.Ordinal) || sql.Contains("FROM \"approvals\"", StringComparison.Ordinal));
+        sql.Contains("FROM \"tasks\"", StringComparison.Ordinal) || sql.Contains("FROM \"approvals\"", StringComparison.Ordinal) ||
+        sql.Contains("FROM \"board_memory\"", StringComparison.Ordinal));
 
     protected override string DatabaseConnectionString() =>
         $"Data Source={Path.Combine(Path.GetTempPath(), $"mc-tasks-test-{Guid.NewGuid():N}.db")}";
@@ -76,5 +77,29 @@ public sealed class ListQueryPlanTests(BrokerFixture broker) : TasksServiceTest(
         Assert.All(plans, r => Assert.False(SqliteQueryPlans.ReadsEverything(r.Plan), $"{string.Join(" | ", r.Plan)}\n{r.Sql}"));
         Assert.Contains(plans, r => r.Plan.Any(step => step.Contains("ix_tasks_organization_id_created_at_id", StringComparison.Ordinal)));
         Assert.Contains(plans, r => r.Plan.Any(step => step.Contains("ix_approvals_organization_id_status_created_at", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_memory_list_counts_its_total_from_an_index_without_reading_the_entries()
+    {
+        var board = await BoardAsync();
+        foreach (var (content, tags) in new[] { ("  a note  ", new[] { "ops" }), ("hello", new[] { "chat" }), ("again", new[] { "chat" }) })
+            await ReadAsync(await Owner.PostAsJsonAsync($"/api/v1/boards/{board}/memory", new { content, tags }), HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await Owner.PostAsJsonAsync($"/api/v1/boards/{board}/memory", new { content = " \n " })).StatusCode);
+
+        var before = _plans.Recorded.Count;
+        var all = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/memory?limit=1");
+        var chat = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/memory?is_chat=true");
+        var notes = await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/boards/{board}/memory?is_chat=false");
+        Assert.Equal(3, all.GetProperty("total").GetInt32());
+        Assert.Equal(["again", "hello"], chat.GetProperty("items").EnumerateArray().Select(m => m.GetProperty("content").GetString()));
+        Assert.Equal(2, chat.GetProperty("total").GetInt32());
+        Assert.Equal("a note", Assert.Single(notes.GetProperty("items").EnumerateArray()).GetProperty("content").GetString());
+
+        // The totals: a covering index (before, a filter on trim(content) read every entry of the board, up to 50 KB each).
+        var counts = _plans.Recorded.Skip(before).Where(r => r.Sql.Contains("COUNT(*)", StringComparison.Ordinal)).Select(r => Assert.Single(r.Plan)).ToList();
+        Assert.Equal(3, counts.Count);
+        Assert.All(counts, plan => Assert.StartsWith("SEARCH b USING COVERING INDEX ix_board_memory_board_id_", plan));
+        Assert.EndsWith("(board_id=? AND is_chat=?)", counts[1]);
     }
 }

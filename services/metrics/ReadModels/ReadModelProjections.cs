@@ -21,6 +21,8 @@ public static class ReadModelRegistration
         services.AddScoped<ILogProjection, AgentCopyProjection>();
         services.AddScoped<ILogProjection, TaskProjection>();
         services.AddScoped<ILogProjection, ApprovalProjection>();
+        services.AddSingleton<DeletedTaskRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeletedTaskRetention>());
         return services;
     }
 }

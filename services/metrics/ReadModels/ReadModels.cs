@@ -90,6 +90,8 @@ public static class ReadModelsModel
             e.HasIndex(x => new { x.OrganizationId, x.BoardId, x.Status });
             // The deleted tasks only (the dashboard's deletions in its window, and the counts it takes away).
             e.HasIndex(x => new { x.OrganizationId, x.BoardId, x.Status, x.DeletedAt }).HasFilter("deleted_at IS NOT NULL");
+            // When each was deleted: the retention's oldest first (DeletedTaskRetention).
+            e.HasIndex(x => x.DeletedAt).HasFilter("deleted_at IS NOT NULL");
         });
         model.Entity<TaskStatusChange>(e =>
         {

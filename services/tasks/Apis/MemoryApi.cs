@@ -102,10 +102,12 @@ public static class MemoryApi
         return errors.Count > 0 ? ApiProblems.Validation(errors) : null;
     }
 
-    /// <summary>Newest first; blank entries never show.</summary>
+    /// <summary>
+    /// Newest first. No entry is blank (every writer trims the content and refuses an empty one), so the
+    /// total is counted from the (board, is_chat, created_at) index alone, never from the rows' content.
+    /// </summary>
     private static async Task<Page<MemoryState>> PageAsync<T>(IQueryable<T> query, bool? isChat, PageRequest page, CancellationToken ct) where T : MemoryEntry
     {
-        query = query.Where(m => m.Content.Trim() != "");
         if (isChat is { } chat) query = query.Where(m => m.IsChat == chat);
         var total = await query.CountAsync(ct);
         var items = await query.OrderByDescending(m => m.CreatedAt).Skip(page.Offset).Take(page.Limit).ToListAsync(ct);

@@ -216,14 +216,11 @@ namespace MissionControl.Metrics.Data.Migrations.Postgres
                     b.HasIndex("LoggedAt")
                         .HasDatabaseName("ix_events_logged_at");
 
-                    b.HasIndex("BoardId", "Seq")
-                        .HasDatabaseName("ix_events_board_id_seq");
-
                     b.HasIndex("OrganizationId", "Seq")
                         .HasDatabaseName("ix_events_organization_id_seq");
 
-                    b.HasIndex("TaskId", "Seq")
-                        .HasDatabaseName("ix_events_task_id_seq");
+                    b.HasIndex("OrganizationId", "BoardId", "Seq")
+                        .HasDatabaseName("ix_events_organization_id_board_id_seq");
 
                     b.ToTable("events", (string)null);
                 });
@@ -408,6 +405,10 @@ namespace MissionControl.Metrics.Data.Migrations.Postgres
 
                     b.HasKey("Id")
                         .HasName("pk_task_states");
+
+                    b.HasIndex("DeletedAt")
+                        .HasDatabaseName("ix_task_states_deleted_at")
+                        .HasFilter("deleted_at IS NOT NULL");
 
                     b.HasIndex("OrganizationId", "BoardId", "Status")
                         .HasDatabaseName("ix_task_states_organization_id_board_id_status");
