@@ -101,15 +101,17 @@ internal static class BenchApp
                 Console.WriteLine($"  board        {boardId}");
 
                 var runner = new LoadRunner(api, runId);
+                HostProbe.Warm();
                 var cpu = new ProcessCpu(report.IdleMemory ?? ProcessMemory.Measure("cpu", options.Pids));
                 // The next step starts on a quiet system, and this one's left-over work is shown with it.
                 async Task<LoadResult> SettledAsync(LoadResult r) =>
                     cpu.IsEmpty ? r : r with { CpuAfter = await cpu.UntilQuietAsync(QuietWindow, QuietCores, QuietMax).ConfigureAwait(false) };
                 async Task StepAsync(string name, LoadOp op, int concurrency)
                 {
+                    HostProbe.Result host = HostProbe.Run();
                     Func<CpuUse>? measured = cpu.IsEmpty ? null : cpu.Start();
                     LoadResult r = await runner.RunAsync(name, op, concurrency, duration).ConfigureAwait(false);
-                    r = await SettledAsync(r with { Cpu = measured?.Invoke() }).ConfigureAwait(false);
+                    r = await SettledAsync(r with { Cpu = measured?.Invoke(), Host = host }).ConfigureAwait(false);
                     Report.PrintLoad(r);
                     report.Load.Add(r);
                 }

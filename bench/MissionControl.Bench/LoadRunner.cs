@@ -30,6 +30,9 @@ internal sealed record LoadResult(
     /// <summary>CPU the system and the bench used during the step (null when no process was found).</summary>
     public CpuUse? Cpu { get; init; }
 
+    /// <summary>The host's speed just before the step (<see cref="HostProbe"/>).</summary>
+    public HostProbe.Result? Host { get; init; }
+
     /// <summary>CPU used after the step until the system was quiet again: work the step left behind.</summary>
     public CpuUse? CpuAfter { get; init; }
 }

@@ -40,6 +40,10 @@ internal sealed class Report
         {
             Console.WriteLine($"  cpu per request: {cpu.PerRequest(r.Ok)}");
         }
+        if (r.Host is { } host)
+        {
+            Console.WriteLine($"  {host}");
+        }
         if (r.CpuAfter is { } after)
         {
             Console.WriteLine($"  after the step: quiet in {after.WallSeconds:0.0} s; left-over work {after.PerRequest(r.Ok)}");
@@ -207,14 +211,14 @@ internal sealed class Report
         if (Load.Count > 0)
         {
             Console.WriteLine($"Load through the edge at {options.BaseUri} ({options.DurationSeconds} s per step, closed loop, 2xx only):");
-            Console.WriteLine($"  {"step",-12}{"conc",5}{"req/s",11}{"p50 ms",9}{"p90 ms",9}{"p99 ms",9}{"max ms",9}{"non-2xx",9}{"errors",8}{"cpu ms/req",12}");
+            Console.WriteLine($"  {"step",-12}{"conc",5}{"req/s",11}{"p50 ms",9}{"p90 ms",9}{"p99 ms",9}{"max ms",9}{"non-2xx",9}{"errors",8}{"cpu ms/req",12}{"host ms",9}");
             foreach (LoadResult r in Load)
             {
                 LatencyHistogram h = r.Histogram;
                 Console.WriteLine(
                     $"  {"task " + r.Name,-12}{r.Concurrency,5}{r.RequestsPerSecond,11:N1}{Ms(h.PercentileMs(50)),9}{Ms(h.PercentileMs(90)),9}" +
                     $"{Ms(h.PercentileMs(99)),9}{Ms(h.MaxMs),9}{r.Non2xx,9:N0}{r.Errors,8:N0}" +
-                    $"{r.Cpu?.TotalPerRequest(r.Ok) ?? "-",12}");
+                    $"{r.Cpu?.TotalPerRequest(r.Ok) ?? "-",12}{(r.Host is { } host ? host.WakeupsMs.ToString("0.0") : "-"),9}");
             }
         }
 
