@@ -18,7 +18,8 @@ public static class ProblemDetailsDefaults
         });
         services.AddExceptionHandler<KnownExceptionHandler>();
         // Malformed bodies throw BadHttpRequestException in every environment, so they become 400
-        // problem details with the parser's reason instead of an empty response.
+        // problem details with the parser's reason instead of an empty response. (A query value the
+        // generated binders cannot parse is not thrown: ParameterErrors answers those.)
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services;
     }
@@ -32,6 +33,13 @@ internal sealed class KnownExceptionHandler(IProblemDetailsService problems, ILo
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
+        // A query or route value that does not parse, from a binder that throws: the same 422 as ParameterErrors gives.
+        if (exception is BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } && ParameterErrors.Find(context) is { Count: > 0 } errors)
+        {
+            context.Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+            await ApiProblems.Validation(errors).ExecuteAsync(context);
+            return true;
+        }
         var (status, detail) = exception switch
         {
             BadHttpRequestException bad when bad.InnerException is JsonException json =>

@@ -75,7 +75,7 @@ public static class ServiceDefaultsExtensions
     {
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(ParameterErrors.WriteAsync);
         return app;
     }
 

@@ -91,6 +91,14 @@ public abstract class TasksApiTests(BrokerFixture broker) : TasksServiceTest(bro
         Assert.True(errors.TryGetProperty("priority", out _));
         await (await Owner.GetAsync(url + "?limit=500")).ProblemAsync(HttpStatusCode.UnprocessableEntity);
         await (await Owner.GetAsync(url + "?status=inbox,bogus")).ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        // A query value of the wrong type is a validation error naming the parameter and the value, not a bare 400.
+        foreach (var (query, parameter) in new[] { ("offset=abc", "offset"), ("limit=ten", "limit"), ("assigned_agent_id=zzz", "assigned_agent_id"), ("unassigned=maybe", "unassigned") })
+        {
+            var problem = await (await Owner.GetAsync($"{url}?{query}")).ProblemAsync(HttpStatusCode.UnprocessableEntity);
+            var error = Assert.Single(problem.GetProperty("errors").GetProperty(parameter).EnumerateArray()).GetString()!;
+            Assert.Contains(query.Split('=')[1], error);
+            Assert.Contains(parameter, problem.GetProperty("detail").GetString());
+        }
         Assert.Empty(Bus.Received<TaskCreated>(e => e.BoardId == board));
     }
 

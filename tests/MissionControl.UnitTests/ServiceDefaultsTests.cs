@@ -109,3 +109,44 @@ public sealed class ServiceDefaultsTests
     private static long ResidentKb() =>
         long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
 }
+
+public sealed class ParameterErrorsTests
+{
+    public enum Shade { Light, Dark }
+
+    [Fact]
+    public async Task A_query_or_route_value_that_does_not_parse_is_a_422_naming_the_parameter_and_the_value()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddServiceDefaults();
+        await using var app = builder.Build();
+        app.UseServiceDefaults();
+        app.MapGet("/items/{id}", (Guid id, int? limit, bool? open, Shade? shade, DateTimeOffset? since, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "agent_id")] Guid? agentId) =>
+            Results.Ok(new { id, limit }));
+        await app.StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.Single()) };
+        var good = Guid.NewGuid();
+
+        var ok = await client.GetAsync($"/items/{good}?limit=5&open=true&shade=Dark&since=2026-01-01T00:00:00Z&agent_id={good}");
+        Assert.True(ok.IsSuccessStatusCode, await ok.Content.ReadAsStringAsync());
+        foreach (var (url, name, value) in new[]
+                 {
+                     ($"/items/{good}?limit=abc", "limit", "abc"), ($"/items/{good}?open=maybe", "open", "maybe"),
+                     ($"/items/{good}?shade=blue", "shade", "blue"), ($"/items/{good}?since=yesterday", "since", "yesterday"),
+                     ($"/items/{good}?agent_id=zzz", "agent_id", "zzz"), ("/items/not-a-uuid", "id", "not-a-uuid"),
+                 })
+        {
+            var response = await client.GetAsync(url);
+            Assert.True(response.StatusCode == System.Net.HttpStatusCode.UnprocessableEntity, $"{url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            var problem = await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<System.Text.Json.JsonElement>(response.Content);
+            var error = Assert.Single(problem.GetProperty("errors").EnumerateObject());
+            Assert.Equal(name, error.Name);
+            Assert.Contains($"\"{value}\"", error.Value[0].GetString());
+        }
+        // Other empty error statuses keep their problem details.
+        var missing = await client.GetAsync("/nothing-here");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+    }
+}
