@@ -53,10 +53,13 @@ public static class ParameterErrors
                 ? routeValue?.ToString()
                 : http.Request.Query.TryGetValue(name, out var queryValue) ? queryValue.ToString() : null;
             if (string.IsNullOrEmpty(raw) || Parses(type, raw)) continue;
-            errors[name] = [$"must be {expected}, not \"{(raw.Length > 64 ? raw[..64] + "…" : raw)}\""];
+            errors[name] = [Message(expected, raw)];
         }
         return errors;
     }
+
+    /// <summary>"must be an integer, not "abc"" (the value cut at 64 characters).</summary>
+    public static string Message(string expected, string raw) => $"must be {expected}, not \"{(raw.Length > 64 ? raw[..64] + "…" : raw)}\"";
 
     private static string? Expected(Type type) =>
         type == typeof(int) || type == typeof(long) ? "an integer"

@@ -138,23 +138,36 @@ public static class StreamEndpoints
         return await answer.Content.ReadFromJsonAsync<JsonElement>(http.RequestAborted);
     }
 
-    /// <summary>Where a reconnecting client left off: Last-Event-ID (or ?last_event_id), a seq.</summary>
-    private static long? LastEventId(HttpRequest request)
+    /// <summary>
+    /// Where a reconnecting client left off: Last-Event-ID (or ?last_event_id), a seq, else ?since, a time.
+    /// A value given that is neither is refused (422) rather than ignored: going live instead would
+    /// silently lose what the client missed.
+    /// </summary>
+    private static (long? After, DateTime? Since, IResult? Error) ResumePoint(HttpRequest request)
     {
-        var raw = request.Headers["Last-Event-ID"].ToString();
-        if (raw.Length == 0) raw = request.Query["last_event_id"].ToString();
-        return long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var seq) ? seq : null;
+        var (name, raw) = ("Last-Event-ID", request.Headers["Last-Event-ID"].ToString());
+        if (raw.Length == 0) (name, raw) = ("last_event_id", request.Query["last_event_id"].ToString());
+        if (raw.Length > 0)
+            return long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
+                ? (seq, null, null)
+                : (null, null, ApiProblems.Validation(name, ParameterErrors.Message("an event id", raw)));
+        raw = request.Query["since"].ToString();
+        if (raw.Length == 0) return (null, null, null);
+        return DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var since)
+            ? (null, since.UtcDateTime, null)
+            : (null, null, ApiProblems.Validation("since", ParameterErrors.Message("an ISO 8601 date and time", raw)));
     }
-
-    private static DateTime? Since(HttpRequest request) =>
-        DateTimeOffset.TryParse(request.Query["since"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var since) ? since.UtcDateTime : null;
 
     private static async Task RunAsync(HttpContext http, Stream stream)
     {
         var hub = http.RequestServices.GetRequiredService<SseHub>();
         var ct = http.RequestAborted;
-        var after = LastEventId(http.Request);
-        var since = after is null ? Since(http.Request) : null;
+        var (after, since, invalid) = ResumePoint(http.Request);
+        if (invalid is not null)
+        {
+            await invalid.ExecuteAsync(http);
+            return;
+        }
         var resuming = after is not null || since is not null;
         if (resuming && !hub.IsStarted)
         {

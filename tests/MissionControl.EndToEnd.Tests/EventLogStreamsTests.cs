@@ -139,6 +139,26 @@ public sealed class EventLogStreamsTests(BrokerFixture broker) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_resume_point_that_is_not_one_is_refused_not_ignored()
+    {
+        var board = await EdgeSystem.BoardAsync(_admin);
+        var path = $"/api/v1/boards/{board}/tasks/stream";
+        // Going live instead would silently lose what the client missed: each names what it could not read.
+        foreach (var (query, header, field) in new[]
+                 {
+                     ("?since=yesterday", null, "since"), ("?last_event_id=abc", null, "last_event_id"), ("", "12x", "Last-Event-ID"),
+                 })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path + query);
+            if (header is not null) request.Headers.Add("Last-Event-ID", header);
+            using var response = await _admin.SendAsync(request);
+            Assert.Equal(System.Net.HttpStatusCode.UnprocessableEntity, response.StatusCode);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Contains(field, problem.GetProperty("errors").EnumerateObject().Select(e => e.Name));
+        }
+    }
+
+    [Fact]
     public async Task A_comment_reaches_the_task_comments_stream_and_the_activity_feed()
     {
         var board = await EdgeSystem.BoardAsync(_admin);
