@@ -18,20 +18,23 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 public static class ParameterErrors
 {
+    /// <summary>The status code pages' answer: this 422 for such a 400, else the usual problem details for the status.</summary>
     public static async Task WriteAsync(StatusCodeContext context)
     {
         var http = context.HttpContext;
-        var errors = http.Response.StatusCode == StatusCodes.Status400BadRequest ? Find(http) : [];
-        if (errors.Count > 0)
-        {
-            http.Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
-            await ApiProblems.Validation(errors).ExecuteAsync(http);
-            return;
-        }
-        // Anything else: the usual problem details for the status.
+        if (http.Response.StatusCode == StatusCodes.Status400BadRequest && await TryWriteAsync(http)) return;
         var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
         if (!await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = new ProblemDetails { Status = http.Response.StatusCode } }))
             await http.Response.WriteAsync($"Status Code: {http.Response.StatusCode}; {ReasonPhrases.GetReasonPhrase(http.Response.StatusCode)}");
+    }
+
+    /// <summary>Answers 422 naming the parameters whose values did not parse; false when none did (the 400 was something else).</summary>
+    public static async Task<bool> TryWriteAsync(HttpContext http)
+    {
+        var errors = Find(http);
+        if (errors.Count == 0) return false;
+        await ApiProblems.Validation(errors).ExecuteAsync(http);
+        return true;
     }
 
     /// <summary>The endpoint's simple-typed parameters whose value in the request does not parse, by the name the caller used.</summary>

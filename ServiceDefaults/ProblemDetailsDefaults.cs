@@ -34,12 +34,7 @@ internal sealed class KnownExceptionHandler(IProblemDetailsService problems, ILo
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
         // A query or route value that does not parse, from a binder that throws: the same 422 as ParameterErrors gives.
-        if (exception is BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } && ParameterErrors.Find(context) is { Count: > 0 } errors)
-        {
-            context.Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
-            await ApiProblems.Validation(errors).ExecuteAsync(context);
-            return true;
-        }
+        if (exception is BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } && await ParameterErrors.TryWriteAsync(context)) return true;
         var (status, detail) = exception switch
         {
             BadHttpRequestException bad when bad.InnerException is JsonException json =>
