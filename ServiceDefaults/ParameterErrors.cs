@@ -48,15 +48,15 @@ public static class ParameterErrors
         foreach (var parameter in endpoint.Metadata.GetOrderedMetadata<IParameterBindingMetadata>())
         {
             var type = Nullable.GetUnderlyingType(parameter.ParameterInfo.ParameterType) ?? parameter.ParameterInfo.ParameterType;
-            if (!parameter.HasTryParse || Expected(type) is not { } expected) continue;
+            if (!parameter.HasTryParse || Kind(type) is not { } kind) continue;
             var fromRoute = parameter.ParameterInfo.GetCustomAttribute<FromRouteAttribute>();
             var fromQuery = parameter.ParameterInfo.GetCustomAttribute<FromQueryAttribute>();
             var name = fromQuery?.Name ?? fromRoute?.Name ?? parameter.Name;
             string? raw = fromQuery is null && routeValues.TryGetValue(name, out var routeValue)
                 ? routeValue?.ToString()
                 : http.Request.Query.TryGetValue(name, out var queryValue) ? queryValue.ToString() : null;
-            if (string.IsNullOrEmpty(raw) || Parses(type, raw)) continue;
-            errors[name] = [Message(expected, raw)];
+            if (string.IsNullOrEmpty(raw) || kind.Parses(raw)) continue;
+            errors[name] = [Message(kind.Expected, raw)];
         }
         return errors;
     }
@@ -64,26 +64,26 @@ public static class ParameterErrors
     /// <summary>"must be an integer, not "abc"" (the value cut at 64 characters).</summary>
     public static string Message(string expected, string raw) => $"must be {expected}, not \"{(raw.Length > 64 ? raw[..64] + "…" : raw)}\"";
 
-    private static string? Expected(Type type) =>
-        type == typeof(int) || type == typeof(long) ? "an integer"
-        : type == typeof(bool) ? "true or false"
-        : type == typeof(Guid) ? "a UUID"
-        : type == typeof(DateTimeOffset) || type == typeof(DateTime) ? "an ISO 8601 date and time"
-        : type == typeof(double) || type == typeof(decimal) ? "a number"
-        : type.IsEnum ? "one of " + string.Join(", ", Enum.GetNames(type))
-        : null;
+    /// <summary>"must be an ISO 8601 date and time, not "yesterday"" for a value meant to be of this type.</summary>
+    public static string Message(Type type, string raw) => Message(Kind(type)?.Expected ?? type.Name, raw);
 
-    private static bool Parses(Type type, string raw)
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>The simple types a query or route value binds to: what to call each, and whether a value is one (as the binders parse it).</summary>
+    private static readonly Dictionary<Type, (string Expected, Func<string, bool> Parses)> Simple = new()
     {
-        var c = CultureInfo.InvariantCulture;
-        if (type == typeof(int)) return int.TryParse(raw, NumberStyles.Integer, c, out _);
-        if (type == typeof(long)) return long.TryParse(raw, NumberStyles.Integer, c, out _);
-        if (type == typeof(bool)) return bool.TryParse(raw, out _);
-        if (type == typeof(Guid)) return Guid.TryParse(raw, out _);
-        if (type == typeof(DateTimeOffset)) return DateTimeOffset.TryParse(raw, c, DateTimeStyles.None, out _);
-        if (type == typeof(DateTime)) return DateTime.TryParse(raw, c, DateTimeStyles.None, out _);
-        if (type == typeof(double)) return double.TryParse(raw, NumberStyles.Float, c, out _);
-        if (type == typeof(decimal)) return decimal.TryParse(raw, NumberStyles.Number, c, out _);
-        return Enum.TryParse(type, raw, ignoreCase: false, out _); // as the binders parse it
-    }
+        [typeof(int)] = ("an integer", raw => int.TryParse(raw, NumberStyles.Integer, Invariant, out _)),
+        [typeof(long)] = ("an integer", raw => long.TryParse(raw, NumberStyles.Integer, Invariant, out _)),
+        [typeof(bool)] = ("true or false", raw => bool.TryParse(raw, out _)),
+        [typeof(Guid)] = ("a UUID", raw => Guid.TryParse(raw, out _)),
+        [typeof(DateTimeOffset)] = ("an ISO 8601 date and time", raw => DateTimeOffset.TryParse(raw, Invariant, DateTimeStyles.None, out _)),
+        [typeof(DateTime)] = ("an ISO 8601 date and time", raw => DateTime.TryParse(raw, Invariant, DateTimeStyles.None, out _)),
+        [typeof(double)] = ("a number", raw => double.TryParse(raw, NumberStyles.Float, Invariant, out _)),
+        [typeof(decimal)] = ("a number", raw => decimal.TryParse(raw, NumberStyles.Number, Invariant, out _)),
+    };
+
+    private static (string Expected, Func<string, bool> Parses)? Kind(Type type) =>
+        Simple.TryGetValue(type, out var kind) ? kind
+        : type.IsEnum ? ("one of " + string.Join(", ", Enum.GetNames(type)), raw => Enum.TryParse(type, raw, ignoreCase: false, out _))
+        : null;
 }

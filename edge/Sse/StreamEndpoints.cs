@@ -155,7 +155,7 @@ public static class StreamEndpoints
         if (raw.Length == 0) return (null, null, null);
         return DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var since)
             ? (null, since.UtcDateTime, null)
-            : (null, null, ApiProblems.Validation("since", ParameterErrors.Message("an ISO 8601 date and time", raw)));
+            : (null, null, ApiProblems.Validation("since", ParameterErrors.Message(typeof(DateTimeOffset), raw)));
     }
 
     private static async Task RunAsync(HttpContext http, Stream stream)
