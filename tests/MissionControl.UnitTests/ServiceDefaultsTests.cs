@@ -106,6 +106,44 @@ public sealed class ServiceDefaultsTests
         Assert.True(before - after > 48L << 20, $"committed {before >> 20} MB before, {after >> 20} MB after");
     }
 
+    [Fact]
+    public void An_idle_process_is_collected_once_its_small_allocations_add_up_to_a_megabyte()
+    {
+        const long Kb = 1024;
+        const long Heap = 5_000 * Kb; // an idle service's
+        var watch = new QuietWatch(allocatedNow: 10_000 * Kb);
+
+        Assert.False(watch.ShouldCollect(10_400 * Kb, Heap)); // 400 KB: too little to be worth a pause
+        Assert.False(watch.ShouldCollect(10_800 * Kb, Heap));
+        Assert.True(watch.ShouldCollect(11_100 * Kb, Heap)); // 1.1 MB since the start: collect
+        Assert.False(watch.ShouldCollect(11_300 * Kb, Heap)); // counted again from that collection
+    }
+
+    [Fact]
+    public void A_busy_process_is_left_to_the_garbage_collector()
+    {
+        const long Mb = 1L << 20;
+        const long Heap = 20 * Mb;
+        var watch = new QuietWatch(allocatedNow: 0);
+
+        Assert.False(watch.ShouldCollect(200 * Mb, Heap)); // under load: the GC collects often by itself
+        Assert.False(watch.ShouldCollect(200 * Mb + Mb / 2, Heap)); // the load ended; half a megabyte since
+        Assert.True(watch.ShouldCollect(202 * Mb, Heap)); // quiet now, and what load touched is given back
+        Assert.False(watch.ShouldCollect(210 * Mb, Heap)); // exactly the busy mark: busy again
+    }
+
+    [Fact]
+    public void A_large_heap_is_not_collected_even_when_quiet()
+    {
+        const long Mb = 1L << 20;
+        var watch = new QuietWatch(allocatedNow: 0);
+
+        Assert.False(watch.ShouldCollect(3 * Mb, 300 * Mb)); // e.g. an edge holding thousands of quiet streams
+        Assert.False(watch.ShouldCollect(6 * Mb, 300 * Mb));
+        Assert.False(watch.ShouldCollect(6 * Mb + Mb / 2, 40 * Mb)); // small again: counted from the last look
+        Assert.True(watch.ShouldCollect(8 * Mb, 40 * Mb));
+    }
+
     private static long ResidentKb() =>
         long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
 }
