@@ -81,12 +81,13 @@ public static class IdleMemory
 
 /// <summary>
 /// Decides, from the bytes a process has allocated in total, whether the interval just ended was quiet enough
-/// for a collection to be worth it: at least <see cref="MinGarbage"/> allocated since the last collection
-/// (smaller amounts add up over the next intervals), and less than <see cref="BusyAllocation"/> in the interval
-/// (a process under load collects often by itself and reuses the pages it touched; collecting it would
-/// only add a pause). Nor is a heap of more than <see cref="LargeHeap"/> collected (e.g. an edge holding
-/// thousands of quiet streams): its full collection would pause the process for far longer than an idle
-/// service's 8-14 ms, for the same few megabytes.
+/// for a collection to be worth it. Busy means <see cref="BusyAllocation"/> or more in the interval: a process
+/// under load collects often by itself and reuses the pages it touched, and collecting it would only add a
+/// pause. The first quiet interval after a busy one collects (what the load left committed, tens of
+/// megabytes, is given back); after that, only once at least <see cref="MinGarbage"/> was allocated since the
+/// last collection (smaller amounts add up over the next intervals). A heap of more than <see cref="LargeHeap"/>
+/// (e.g. an edge holding thousands of quiet streams) is not collected: its full collection would pause the
+/// process for far longer than an idle service's 8-14 ms, for the same few megabytes.
 /// </summary>
 public sealed class QuietWatch(long allocatedNow)
 {
@@ -96,6 +97,7 @@ public sealed class QuietWatch(long allocatedNow)
 
     private long _sinceCollection = allocatedNow;
     private long _lastLook = allocatedNow;
+    private bool _wasBusy;
 
     /// <param name="allocatedNow">The bytes allocated since the process started (GC.GetTotalAllocatedBytes).</param>
     /// <param name="heapBytes">The managed heap's size after the last collection.</param>
@@ -103,12 +105,13 @@ public sealed class QuietWatch(long allocatedNow)
     {
         var inInterval = allocatedNow - _lastLook;
         _lastLook = allocatedNow;
-        if (inInterval >= BusyAllocation || heapBytes > LargeHeap)
+        if (inInterval >= BusyAllocation)
         {
-            _sinceCollection = allocatedNow; // the GC collects on its own meanwhile
+            _wasBusy = true;
             return false;
         }
-        if (allocatedNow - _sinceCollection < MinGarbage) return false;
+        if (heapBytes > LargeHeap || (!_wasBusy && allocatedNow - _sinceCollection < MinGarbage)) return false;
+        _wasBusy = false;
         _sinceCollection = allocatedNow;
         return true;
     }

@@ -120,16 +120,17 @@ public sealed class ServiceDefaultsTests
     }
 
     [Fact]
-    public void A_busy_process_is_left_to_the_garbage_collector()
+    public void A_busy_process_is_left_to_the_garbage_collector_and_collected_once_the_load_ends()
     {
         const long Mb = 1L << 20;
         const long Heap = 20 * Mb;
         var watch = new QuietWatch(allocatedNow: 0);
 
         Assert.False(watch.ShouldCollect(200 * Mb, Heap)); // under load: the GC collects often by itself
-        Assert.False(watch.ShouldCollect(200 * Mb + Mb / 2, Heap)); // the load ended; half a megabyte since
-        Assert.True(watch.ShouldCollect(202 * Mb, Heap)); // quiet now, and what load touched is given back
-        Assert.False(watch.ShouldCollect(210 * Mb, Heap)); // exactly the busy mark: busy again
+        Assert.False(watch.ShouldCollect(208 * Mb, Heap)); // exactly the busy mark: still busy
+        Assert.True(watch.ShouldCollect(208 * Mb + Mb / 4, Heap)); // quiet now: what the load touched is given back
+        Assert.False(watch.ShouldCollect(208 * Mb + Mb / 2, Heap)); // then only once a megabyte adds up again
+        Assert.True(watch.ShouldCollect(209 * Mb + Mb / 2, Heap));
     }
 
     [Fact]
@@ -140,8 +141,7 @@ public sealed class ServiceDefaultsTests
 
         Assert.False(watch.ShouldCollect(3 * Mb, 300 * Mb)); // e.g. an edge holding thousands of quiet streams
         Assert.False(watch.ShouldCollect(6 * Mb, 300 * Mb));
-        Assert.False(watch.ShouldCollect(6 * Mb + Mb / 2, 40 * Mb)); // small again: counted from the last look
-        Assert.True(watch.ShouldCollect(8 * Mb, 40 * Mb));
+        Assert.True(watch.ShouldCollect(6 * Mb + Mb / 2, 40 * Mb)); // small again, with 6.5 MB of garbage
     }
 
     private static long ResidentKb() =>
