@@ -13,7 +13,7 @@ namespace MissionControl.ProcessMemory;
 /// An idle service still allocates 40-160 KB/s (health probes, the outbox relay's poll, the bus), and
 /// with the 8 MB gen0 budget the services run with (for throughput under load) that garbage touches
 /// fresh heap pages for minutes before the first gen0 collection, which then keeps them: the idle system
-/// went from 470 MB PSS 45 s after a start to 519-536 MB minutes later, 460-490 MB with this (measured).
+/// went from 470 MB PSS 45 s after a start to 519-536 MB minutes later; with this, 463-497 MB over 19 minutes.
 /// A collection of an idle service's 5 MB heap takes 8-14 ms once every 30 s; a busy process is left to
 /// the GC's own pacing.</item>
 /// <item>And every 30 s: glibc keeps freed native memory (the runtime's type loading and JIT work,
