@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using MissionControl.Contracts;
 
 namespace MissionControl.Messaging;
 
@@ -48,6 +49,7 @@ public static class MessagingExtensions
                 cfg.ConfigureEndpoints(ctx);
             });
         });
+        RefuseLogOnlyConsumers(builder.Services);
         builder.Services.Configure<MassTransitHostOptions>(o =>
         {
             o.WaitUntilStarted = false; // a service starts (and reports unhealthy) while the broker is down
@@ -55,6 +57,27 @@ public static class MessagingExtensions
             o.StopTimeout = TimeSpan.FromSeconds(10);
         });
         return builder;
+    }
+
+    /// <summary>
+    /// Events only the log reads are published in batches (<see cref="EventBatch"/>), never on their
+    /// type's exchange: a consumer of one by type would wait forever, so the service does not start.
+    /// </summary>
+    internal static void RefuseLogOnlyConsumers(IServiceCollection services)
+    {
+        foreach (var descriptor in services)
+        {
+            if (descriptor.IsKeyedService || descriptor.ImplementationType is not { } type) continue;
+            foreach (var consumed in type.GetInterfaces())
+            {
+                if (!consumed.IsGenericType || consumed.GetGenericTypeDefinition() != typeof(IConsumer<>)) continue;
+                var message = consumed.GetGenericArguments()[0];
+                if (message.IsClass && EventRouting.IsLogOnly(message))
+                    throw new InvalidOperationException(
+                        $"{type.Name} consumes {message.Name}, which is published only to the event log, in batches: " +
+                        $"add it to {nameof(EventRouting)}.{nameof(EventRouting.ConsumedByType)} so it goes out on its own exchange.");
+            }
+        }
     }
 
     /// <summary>

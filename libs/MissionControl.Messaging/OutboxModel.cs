@@ -6,8 +6,6 @@ namespace MissionControl.Messaging;
 
 public static class OutboxModel
 {
-    internal static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web);
-
     /// <summary>Maps the outbox and inbox tables into a service's own DbContext.</summary>
     public static ModelBuilder AddOutboxAndInbox(this ModelBuilder model)
     {
@@ -45,7 +43,7 @@ public static class OutboxModel
         {
             MessageId = NewId(),
             Type = typeof(T).FullName!,
-            Payload = JsonSerializer.Serialize(evt, PayloadJson),
+            Payload = JsonSerializer.Serialize(evt, EventRouting.Json),
             OccurredAt = evt.OccurredAt.UtcDateTime,
             QueuedOrder = Interlocked.Increment(ref _queued),
         });

@@ -243,9 +243,6 @@ public sealed class OutboxRelay<TContext>(
     private const int BatchSize = 200;
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
-    private static readonly Dictionary<string, Type> EventTypes = typeof(IIntegrationEvent).Assembly.GetTypes()
-        .Where(t => t.IsClass && typeof(IIntegrationEvent).IsAssignableFrom(t))
-        .ToDictionary(t => t.FullName!);
 
     /// <summary>
     /// The last sequence number published (or found dead) when every row up to it is known handled, so
@@ -383,7 +380,8 @@ public sealed class OutboxRelay<TContext>(
     }
 
     /// <summary>
-    /// Publishes rows in sequence order (started together on one connection, so confirms overlap), marks
+    /// Publishes rows in sequence order (started together on one connection, so confirms overlap; events
+    /// only the log reads in batches, <see cref="EventBatch"/>), marks
     /// the ones that can never be published dead, and deletes the published ones (unless told to leave
     /// that to <see cref="DeletePublishedAsync"/>, when all went out); throws when any failed.
     /// </summary>
@@ -394,36 +392,61 @@ public sealed class OutboxRelay<TContext>(
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             timeout.CancelAfter(PublishTimeout);
-            var sends = new List<(OutboxMessage Row, Task Publish)>(batch.Count);
+            // Rows in order; a run of consecutive events only the log reads goes out as one EventBatch.
+            var sends = new List<(List<OutboxMessage> Rows, Task Publish)>(batch.Count);
+            List<OutboxMessage>? runRows = null;
+            List<BatchedEvent>? run = null;
+            void EndRun()
+            {
+                if (run is null) return;
+                sends.Add((runRows!, bus.Publish(new EventBatch(run), timeout.Token)));
+                run = null;
+                runRows = null;
+            }
             foreach (var row in batch)
             {
-                if (!EventTypes.TryGetValue(row.Type, out var type))
+                if (!EventRouting.EventTypes.TryGetValue(row.Type, out var type))
                 {
                     await MarkDeadAsync(db, row, $"unknown event type {row.Type}", ct);
                     continue;
                 }
-                object message;
-                try { message = JsonSerializer.Deserialize(row.Payload, type, OutboxModel.PayloadJson)!; }
+                var logOnly = EventRouting.IsLogOnly(type);
+                JsonElement payload = default;
+                object? message = null;
+                try
+                {
+                    if (logOnly) payload = JsonSerializer.Deserialize<JsonElement>(row.Payload);
+                    else message = JsonSerializer.Deserialize(row.Payload, type, EventRouting.Json)!;
+                }
                 catch (JsonException ex)
                 {
                     await MarkDeadAsync(db, row, ex.Message, ct);
                     continue;
                 }
-                sends.Add((row, bus.Publish(message, type, Pipe.Execute<PublishContext>(c => c.MessageId = row.MessageId), timeout.Token)));
+                if (logOnly)
+                {
+                    (run ??= []).Add(new BatchedEvent(row.MessageId, row.Type, payload));
+                    (runRows ??= []).Add(row);
+                    continue;
+                }
+                EndRun();
+                sends.Add(([row], bus.Publish(message!, type, Pipe.Execute<PublishContext>(c => c.MessageId = row.MessageId), timeout.Token)));
             }
-            foreach (var (row, publish) in sends)
+            EndRun();
+            foreach (var (rows, publish) in sends)
             {
                 try
                 {
                     await publish;
-                    published.Add(row.Sequence);
+                    foreach (var row in rows) published.Add(row.Sequence);
                 }
                 catch (Exception ex)
                 {
                     firstError ??= ex;
-                    await db.Set<OutboxMessage>().Where(m => m.Sequence == row.Sequence)
-                        .ExecuteUpdateAsync(s => s.SetProperty(m => m.Attempts, m => m.Attempts + 1)
-                            .SetProperty(m => m.LastError, Truncate(ex.Message)), CancellationToken.None);
+                    foreach (var row in rows)
+                        await db.Set<OutboxMessage>().Where(m => m.Sequence == row.Sequence)
+                            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Attempts, m => m.Attempts + 1)
+                                .SetProperty(m => m.LastError, Truncate(ex.Message)), CancellationToken.None);
                 }
             }
         }

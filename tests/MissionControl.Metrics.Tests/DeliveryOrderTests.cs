@@ -94,4 +94,51 @@ public sealed class DeliveryOrderTests
         WriteAll(order, first);
         Assert.Equal(all[2..], order.TakeReady(T0));
     }
+
+    private static Delivery[] Message(string consumer, ulong tag, int events, DateTime? at = null) =>
+        Enumerable.Range(0, events).Select(i => From(consumer, tag, at) with { Part = i }).ToArray();
+
+    [Fact]
+    public void The_events_of_one_message_stay_together_in_their_order()
+    {
+        var order = new DeliveryOrder(Gap, 256);
+        var second = Message("c1", 2, 3);
+        var first = Message("c1", 1, 2);
+        order.Add(second.Reverse());
+        Assert.Empty(order.TakeReady(T0)); // tag 1 has not arrived
+        order.Add(first);
+        Assert.Equal([.. first, .. second], order.TakeReady(T0));
+    }
+
+    [Fact]
+    public void A_message_cut_by_the_batch_cap_continues_before_the_next_message()
+    {
+        var order = new DeliveryOrder(Gap, 3);
+        var first = Message("c1", 1, 4);
+        var second = Message("c1", 2, 1);
+        order.Add(first);
+        order.Add(second);
+        var taken = order.TakeReady(T0);
+        Assert.Equal(first[..3], taken);
+        WriteAll(order, taken);
+        Assert.Equal([first[3], second[0]], order.TakeReady(T0));
+    }
+
+    [Fact]
+    public void A_failed_event_holds_the_next_message_until_its_own_message_is_retried()
+    {
+        var order = new DeliveryOrder(Gap, 256);
+        var first = Message("c1", 1, 3);
+        order.Add(first);
+        var taken = order.TakeReady(T0);
+        order.Passed([(taken[0], true), (taken[1], false), (taken[2], true)]);
+
+        var next = Message("c1", 2, 1);
+        order.Add(next);
+        Assert.Empty(order.TakeReady(T0)); // message 1 failed in part: its retry comes first
+        var retry = Message("c1", 1, 3);
+        order.Add(retry);
+        var again = order.TakeReady(T0);
+        Assert.Equal([.. retry, next[0]], again);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using MissionControl.Contracts;
 using MissionControl.Contracts.Agents;
 using MissionControl.Contracts.Gateways;
 using MissionControl.Contracts.Orgs;
@@ -77,6 +78,41 @@ public abstract class EventLogTests(BrokerFixture broker) : MetricsServiceTest(b
         Assert.True(DateTime.UtcNow - started < EventLogWriter.GapWait, $"the next event took {DateTime.UtcNow - started}");
         var page = await Edge.GetFromJsonAsync<JsonElement>($"/internal/events?organization_id={Org}");
         Assert.Equal([first, next], page.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("id").GetGuid()));
+    }
+
+    private static BatchedEvent Batched<T>(T message, Guid id) where T : IIntegrationEvent =>
+        new(id, typeof(T).FullName!, JsonSerializer.SerializeToElement(message, EventRouting.Json));
+
+    /// <summary>
+    /// A publisher's events only the log reads arrive several to a message (EventBatch), beside events sent
+    /// one each: all are logged once, in the publisher's order; an event in a batch that cannot be read is
+    /// skipped without holding back the rest; a redelivered batch adds nothing.
+    /// </summary>
+    [Fact]
+    public async Task Events_in_batches_are_logged_once_in_order_with_the_single_ones()
+    {
+        var board = Guid.NewGuid();
+        var task = Guid.NewGuid();
+        var at = DateTimeOffset.UtcNow;
+        var ids = Enumerable.Range(0, 6).Select(_ => Guid.NewGuid()).ToList();
+        var unreadable = new BatchedEvent(Guid.NewGuid(), "MissionControl.Contracts.Tasks.NoSuchEvent", JsonSerializer.SerializeToElement(new { a = 1 }));
+        var first = new EventBatch([Batched(TaskCreatedEvent(board, task, at), ids[0]), unreadable, Batched(StatusChangedEvent(board, task, "inbox", "in_progress", at.AddSeconds(1)), ids[1])]);
+        await Bus.PublishAsync(first);
+        await Bus.PublishAsync(StatusChangedEvent(board, task, "in_progress", "review", at.AddSeconds(2)), ids[2]);
+        await Bus.PublishAsync(new EventBatch([.. ids[3..].Select((id, i) => Batched(StatusChangedEvent(board, task, i % 2 == 0 ? "review" : "in_progress", i % 2 == 0 ? "in_progress" : "review", at.AddSeconds(3 + i)), id))]));
+        await Bus.PublishAsync(first); // a redelivery
+        var started = DateTime.UtcNow;
+        await WaitLoggedAsync(ids[^1]);
+        var marker = Guid.NewGuid();
+        await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), at), marker);
+        Assert.True(DateTime.UtcNow - started < EventLogWriter.GapWait, $"took {DateTime.UtcNow - started}: something waited out the gap");
+
+        var page = await Edge.GetFromJsonAsync<JsonElement>($"/internal/events?organization_id={Org}");
+        var items = page.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal([.. ids, marker], items.Select(e => e.GetProperty("id").GetGuid()));
+        Assert.Equal("in_progress", items[1].GetProperty("data").GetProperty("task").GetProperty("status").GetString());
+        var seqs = items.Select(e => e.GetProperty("seq").GetInt64()).ToList();
+        Assert.Equal(Enumerable.Range(0, seqs.Count).Select(i => seqs[0] + i), seqs);
     }
 
     [Fact]

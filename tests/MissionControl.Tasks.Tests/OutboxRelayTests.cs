@@ -4,6 +4,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using MissionControl.Contracts;
 using MissionControl.Contracts.Tasks;
 using MissionControl.Messaging;
 using MissionControl.Tasks.Data;
@@ -154,6 +155,47 @@ public sealed class OutboxRelayOnSqliteTests : IAsyncLifetime
         Assert.Equal((2L, 1L), _relay.Published);
     }
 
+    /// <summary>
+    /// Events only the event log reads go out several to a message; one a service consumes by type goes
+    /// out on its own between them, so the order of the publisher's events is kept on the wire.
+    /// </summary>
+    [Fact]
+    public async Task Events_only_the_log_reads_go_out_in_batches_around_one_consumed_by_type()
+    {
+        await StartFromTheTableAsync();
+        await using var db = Open();
+        await using (var tx = await db.Database.BeginTransactionAsync())
+        {
+            db.AddIntegrationEvent(Created("row 1"));
+            db.AddIntegrationEvent(Created("row 2"));
+            var created = Created("tagged");
+            db.AddIntegrationEvent(new TaskTagsChanged
+            {
+                OrganizationId = created.OrganizationId, BoardId = created.BoardId, TaskId = created.Task.Id,
+                TagIds = [Guid.NewGuid()], TaskUpdatedAt = created.OccurredAt, OccurredAt = created.OccurredAt,
+            });
+            db.AddIntegrationEvent(Created("row 3"));
+            await db.WriteAddedAsync(default);
+            await tx.CommitAsync();
+        }
+        await WaitForAsync(4);
+
+        var messages = _bus.Messages();
+        Assert.Equal(4, messages.Count);
+        Assert.Equal(["row 0"], Titles(messages[0]));
+        Assert.Equal(["row 1", "row 2"], Titles(messages[1]));
+        Assert.IsType<TaskTagsChanged>(messages[2]);
+        Assert.Equal(["row 3"], Titles(messages[3]));
+        // Each event keeps its own id in the batch: the log (and any redelivery) goes by it.
+        var ids = messages.OfType<EventBatch>().SelectMany(b => b.Events).Select(e => e.MessageId).ToList();
+        Assert.Equal(4, ids.Distinct().Count());
+        Assert.DoesNotContain(Guid.Empty, ids);
+        await OutboxEmptiesAsync(db);
+
+        static List<string> Titles(object message) =>
+            Assert.IsType<EventBatch>(message).Events.Select(e => Assert.IsType<TaskCreated>(EventRouting.Read(e)).Task.Title).ToList();
+    }
+
     /// <summary>Events in one transaction, written as the group commits write them (InsertBatch).</summary>
     private static async Task CommitAsync(TasksDbContext db, params string[] titles)
     {
@@ -219,7 +261,13 @@ public class RecordingBus : DispatchProxy
 {
     private readonly ConcurrentQueue<object> _published = new();
 
-    public List<string> Titles() => _published.OfType<TaskCreated>().Select(e => e.Task.Title).ToList();
+    /// <summary>The messages published, as they went out (events only the log reads in batches).</summary>
+    public List<object> Messages() => _published.ToList();
+
+    /// <summary>The titles of the created tasks published, batches unpacked, in order.</summary>
+    public List<string> Titles() => _published
+        .SelectMany(m => m is EventBatch batch ? batch.Events.Select(e => (object?)EventRouting.Read(e)) : [m])
+        .OfType<TaskCreated>().Select(e => e.Task.Title).ToList();
 
     protected override object? Invoke(MethodInfo? method, object?[]? args)
     {

@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using MassTransit;
+using MissionControl.Contracts;
 
 namespace MissionControl.Testing;
 
 /// <summary>
 /// A test's own connection to the broker: publishes events as a service would, and records the
-/// events of the given types that services publish (on a temporary queue of its own).
+/// events of the given types that services publish (on a temporary queue of its own), whether on
+/// their type's exchange or in an <see cref="EventBatch"/>.
 /// </summary>
 public sealed class BusProbe : IAsyncDisposable
 {
@@ -31,7 +33,20 @@ public sealed class BusProbe : IAsyncDisposable
             {
                 e.AutoDelete = true;
                 e.Durable = false;
-                foreach (var type in observe)
+                // Events only the event log reads travel in batches: the probe unpacks the ones it observes.
+                var batched = observe.Where(EventRouting.IsLogOnly).ToHashSet();
+                if (batched.Count > 0)
+                    e.Handler<EventBatch>(ctx =>
+                    {
+                        foreach (var evt in ctx.Message.Events)
+                        {
+                            if (EventRouting.Read(evt) is not { } message || !batched.Contains(message.GetType())) continue;
+                            probe!._received.Enqueue((evt.MessageId, message));
+                            probe._arrived.Release();
+                        }
+                        return Task.CompletedTask;
+                    });
+                foreach (var type in observe.Where(t => !batched.Contains(t)))
                     typeof(BusProbe).GetMethod(nameof(Observe), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
                         .MakeGenericMethod(type).Invoke(null, [e, (Func<BusProbe>)(() => probe!)]);
             });

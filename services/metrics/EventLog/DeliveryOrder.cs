@@ -2,9 +2,14 @@ using MissionControl.Contracts;
 
 namespace MissionControl.Metrics.EventLog;
 
-/// <summary>An event waiting to be logged: from the bus with its consumer and delivery tag, otherwise Consumer null.</summary>
+/// <summary>
+/// An event waiting to be logged: from the bus with its consumer and delivery tag (and its place among
+/// the events of its message, <see cref="Part"/>), otherwise Consumer null.
+/// </summary>
 public sealed record Delivery(IIntegrationEvent? Message, Guid Id, string? Consumer, ulong Tag, DateTime Arrived)
 {
+    public int Part { get; init; }
+
     public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
@@ -28,6 +33,9 @@ public sealed class DeliveryOrder(TimeSpan gapWait, int maxBatch)
 
     public void Add(Delivery delivery) => _waiting.Add(delivery);
 
+    /// <summary>The events of one message, in their order.</summary>
+    public void Add(IEnumerable<Delivery> parts) => _waiting.AddRange(parts);
+
     /// <summary>Removes and returns everything still waiting (when the writer stops).</summary>
     public List<Delivery> Drain()
     {
@@ -48,7 +56,7 @@ public sealed class DeliveryOrder(TimeSpan gapWait, int maxBatch)
             _lastTag = 0;
         }
         var next = _lastTag;
-        foreach (var p in tagged.Where(p => p.Consumer == _consumer).OrderBy(p => p.Tag))
+        foreach (var p in tagged.Where(p => p.Consumer == _consumer).OrderBy(p => p.Tag).ThenBy(p => p.Part))
         {
             if (batch.Count >= maxBatch) break;
             // In order, a retry of one already passed, or a gap that waited long enough.
@@ -65,14 +73,19 @@ public sealed class DeliveryOrder(TimeSpan gapWait, int maxBatch)
 
     /// <summary>
     /// Records a batch's outcome, in the batch's order. The position stops before the first delivery that
-    /// failed, so its retry (same tag) is put back in order with the others instead of taken as it comes.
+    /// failed (before its whole message, whose earlier events may have been written), so its retry (same
+    /// tag) is put back in order with the others instead of taken as it comes.
     /// </summary>
     public void Passed(IReadOnlyList<(Delivery Delivery, bool Written)> outcome)
     {
         foreach (var (p, written) in outcome)
         {
             if (p.Consumer is null || p.Consumer != _consumer) continue;
-            if (!written) return;
+            if (!written)
+            {
+                _lastTag = Math.Min(_lastTag, p.Tag == 0 ? 0 : p.Tag - 1);
+                return;
+            }
             _lastTag = Math.Max(_lastTag, p.Tag);
         }
     }

@@ -10,7 +10,7 @@ namespace MissionControl.Metrics.EventLog;
 /// generic instantiation each) made the runtime load about 17,000 types, 400 per event type: about
 /// a third of the service's type metadata and of its startup work (measured with type-load events).
 /// </summary>
-public sealed class EventLogConsumer(EventLogWriter writer, ILogger<EventLogConsumer> log) : IConsumer<IIntegrationEvent>
+public sealed class EventLogConsumer(EventLogWriter writer, ILogger<EventLogConsumer> log) : IConsumer<IIntegrationEvent>, IConsumer<EventBatch>
 {
     public Task Consume(ConsumeContext<IIntegrationEvent> context)
     {
@@ -19,7 +19,20 @@ public sealed class EventLogConsumer(EventLogWriter writer, ILogger<EventLogCons
         // place in the delivery order is passed on, so the events after it are not held back.
         if (message is null)
             log.LogWarning("Skipped event {MessageId} of unknown type ({Types})", context.MessageId, string.Join(", ", context.SupportedMessageTypes));
-        return writer.AppendAsync(context, message);
+        return writer.AppendAsync(context, [(context.MessageId ?? throw new InvalidOperationException("Message has no MessageId"), message)]);
+    }
+
+    /// <summary>The events only the log reads, several to a message (see <see cref="EventBatch"/>), logged in their order.</summary>
+    public Task Consume(ConsumeContext<EventBatch> context)
+    {
+        var events = new List<(Guid, IIntegrationEvent?)>(context.Message.Events.Count);
+        foreach (var e in context.Message.Events)
+        {
+            var message = EventRouting.Read(e);
+            if (message is null) log.LogWarning("Skipped event {MessageId} of unknown type or shape ({Type})", e.MessageId, e.Type);
+            events.Add((e.MessageId, message));
+        }
+        return writer.AppendAsync(context, events);
     }
 }
 

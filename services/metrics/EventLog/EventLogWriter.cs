@@ -39,27 +39,33 @@ public sealed class EventLogWriter(
     public static readonly TimeSpan GapWait = TimeSpan.FromSeconds(3);
     private const int MaxBatch = 256;
 
-    private readonly Channel<Delivery> _incoming = Channel.CreateUnbounded<Delivery>(new UnboundedChannelOptions { SingleReader = true });
+    // A bus message's events arrive as one item, so no other delivery is put between them.
+    private readonly Channel<Delivery[]> _incoming = Channel.CreateUnbounded<Delivery[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly DeliveryOrder _order = new(GapWait, MaxBatch);
 
     /// <summary>Logs an event that did not come from the bus (an API that records one itself).</summary>
-    public Task AppendAsync(IIntegrationEvent message, Guid messageId, CancellationToken ct) => Submit(new Delivery(message, messageId, null, 0, DateTime.UtcNow), ct);
+    public Task AppendAsync(IIntegrationEvent message, Guid messageId, CancellationToken ct) => Submit([new Delivery(message, messageId, null, 0, DateTime.UtcNow)], ct);
 
     /// <summary>
-    /// Logs an event consumed from the bus, in the broker's delivery order; completes once committed.
-    /// A null message (a delivery with nothing to log) only passes its place, so later ones need not wait for it.
+    /// Logs the events of a message consumed from the bus (one, or an <see cref="EventBatch"/>'s), in the
+    /// broker's delivery order and then their order in the message; completes once all are committed.
+    /// A null event (nothing to log) only passes its place, so later ones need not wait for it.
     /// </summary>
-    public Task AppendAsync(ConsumeContext context, IIntegrationEvent? message)
+    public Task AppendAsync(ConsumeContext context, IReadOnlyList<(Guid Id, IIntegrationEvent? Message)> events)
     {
-        var id = context.MessageId ?? throw new InvalidOperationException("Message has no MessageId");
         var delivery = context.ReceiveContext as RabbitMqBasicConsumeContext;
-        return Submit(new Delivery(message, id, delivery?.ConsumerTag, delivery?.DeliveryTag ?? 0, DateTime.UtcNow), context.CancellationToken);
+        var arrived = DateTime.UtcNow;
+        var parts = new Delivery[events.Count];
+        for (var i = 0; i < parts.Length; i++)
+            parts[i] = new Delivery(events[i].Message, events[i].Id, delivery?.ConsumerTag, delivery?.DeliveryTag ?? 0, arrived) { Part = i };
+        return Submit(parts, context.CancellationToken);
     }
 
-    private Task Submit(Delivery delivery, CancellationToken ct)
+    private Task Submit(Delivery[] parts, CancellationToken ct)
     {
-        if (!_incoming.Writer.TryWrite(delivery)) throw new InvalidOperationException("The event log writer has stopped.");
-        return delivery.Done.Task.WaitAsync(ct);
+        if (parts.Length == 0) throw new ArgumentException("A message without events.", nameof(parts));
+        if (!_incoming.Writer.TryWrite(parts)) throw new InvalidOperationException("The event log writer has stopped.");
+        return parts.Length == 1 ? parts[0].Done.Task.WaitAsync(ct) : Task.WhenAll(parts.Select(p => p.Done.Task)).WaitAsync(ct);
     }
 
     protected override async Task ExecuteAsync(CancellationToken ct)
@@ -69,7 +75,7 @@ public sealed class EventLogWriter(
             while (!ct.IsCancellationRequested)
             {
                 if (_order.Count == 0) await _incoming.Reader.WaitToReadAsync(ct);
-                while (_incoming.Reader.TryRead(out var p)) _order.Add(p);
+                while (_incoming.Reader.TryRead(out var parts)) _order.Add(parts);
                 var batch = _order.TakeReady(DateTime.UtcNow);
                 if (batch.Count == 0)
                 {
@@ -92,7 +98,8 @@ public sealed class EventLogWriter(
         {
             _incoming.Writer.TryComplete();
             foreach (var p in _order.Drain()) p.Done.TrySetCanceled();
-            while (_incoming.Reader.TryRead(out var p)) p.Done.TrySetCanceled();
+            while (_incoming.Reader.TryRead(out var parts))
+                foreach (var p in parts) p.Done.TrySetCanceled();
         }
     }
 
