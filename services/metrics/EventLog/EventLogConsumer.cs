@@ -9,6 +9,7 @@ namespace MissionControl.Metrics.EventLog;
 /// type's exchange feeds, and builds its consume pipeline once. A consumer per event type (one
 /// generic instantiation each) made the runtime load about 17,000 types, 400 per event type: about
 /// a third of the service's type metadata and of its startup work (measured with type-load events).
+/// The events no service consumes by type arrive several to a message instead (<see cref="EventBatch"/>).
 /// </summary>
 public sealed class EventLogConsumer(EventLogWriter writer, ILogger<EventLogConsumer> log) : IConsumer<IIntegrationEvent>, IConsumer<EventBatch>
 {
