@@ -43,11 +43,7 @@ public sealed class EventLogConsumer(EventLogWriter writer, ILogger<EventLogCons
 /// <summary>The concrete event types of the contracts, by the message type names MassTransit puts on the wire.</summary>
 public static class EventTypes
 {
-    public static readonly IReadOnlyList<Type> All = typeof(IIntegrationEvent).Assembly.GetTypes()
-        .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IIntegrationEvent).IsAssignableFrom(t))
-        .ToList();
-
-    private static readonly Dictionary<string, Type> ByUrn = All.ToDictionary(t => MessageUrn.ForTypeString(t), t => t);
+    private static readonly Dictionary<string, Type> ByUrn = EventRouting.EventTypes.Values.ToDictionary(t => MessageUrn.ForTypeString(t), t => t);
 
     /// <summary>The message as its own (most derived) type, or null when it is none of ours.</summary>
     public static IIntegrationEvent? Read(SerializerContext context)
