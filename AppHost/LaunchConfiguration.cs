@@ -157,6 +157,12 @@ internal sealed class LaunchConfiguration
             // and metrics at ReadyToRun and tier-0 code for good under load, since each new method restarts
             // the delay and a busy service keeps meeting new ones: create c16 711/s against 984/s with the
             // runtime's 0.1 s (perf: no tier-1 frame in tasks after a minute of load).
+            // JIT code is not mapped write-xor-execute here: the runtime's default maps each new code page twice and
+            // flips it between writable and executable, and the start is CPU-bound on these two cores. Measured,
+            // alternated, 3 warm starts each: healthy in 7.0-7.8 s against 7.7-8.3 s, 13.0-14.3 s of CPU to healthy
+            // across the processes against 14.5-15.3 s (bench/results/2026-12-06-start-and-patch-levers.txt). The
+            // container images keep the hardening (a pod starts alone); DOTNET_EnableWriteXorExecute=1 keeps it here.
+            ["DOTNET_EnableWriteXorExecute"] = Get("DOTNET_EnableWriteXorExecute") ?? "0",
             ["OTEL_SERVICE_NAME"] = project.Name,
             ["OTEL_RESOURCE_ATTRIBUTES"] = $"service.instance.id={Guid.NewGuid()}",
             ["ConnectionStrings__messaging"] = Messaging,

@@ -36,4 +36,16 @@ public sealed class LaunchEnvironmentTests : IDisposable
         foreach (var instance in config.InstancesOf(project))
             Assert.Equal(inherited ?? "1000", config.EnvironmentFor(instance)[threshold]);
     }
+
+    [Fact]
+    public void Apps_map_jit_code_without_write_xor_execute_unless_told_otherwise()
+    {
+        const string wxe = "DOTNET_EnableWriteXorExecute";
+        var config = LaunchConfiguration.Create(new AppHostPaths(_root.FullName, Path.Combine(_root.FullName, "state")), new AppHostOptions());
+        var inherited = Environment.GetEnvironmentVariable(wxe);
+
+        foreach (var project in LaunchConfiguration.Services.Append(LaunchConfiguration.Edge))
+        foreach (var instance in config.InstancesOf(project))
+            Assert.Equal(inherited ?? "0", config.EnvironmentFor(instance)[wxe]);
+    }
 }
