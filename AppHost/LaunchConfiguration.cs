@@ -159,8 +159,8 @@ internal sealed class LaunchConfiguration
             // runtime's 0.1 s (perf: no tier-1 frame in tasks after a minute of load).
             // JIT code is not mapped write-xor-execute here: the runtime's default maps each new code page twice and
             // flips it between writable and executable, and the start is CPU-bound on these two cores. Measured,
-            // alternated, 3 warm starts each: healthy in 7.0-7.8 s against 7.7-8.3 s, 13.0-14.3 s of CPU to healthy
-            // across the processes against 14.5-15.3 s (bench/results/2026-12-06-start-and-patch-levers.txt). The
+            // alternated, 13 warm starts each: healthy in a median 7.6 s against 8.4 s, 13.0-14.7 s of CPU to healthy
+            // across the processes against 14.5-16.1 s; requests under load alike (bench/results/2026-12-06-start-and-patch-levers.txt). The
             // container images keep the hardening (a pod starts alone); DOTNET_EnableWriteXorExecute=1 keeps it here.
             ["DOTNET_EnableWriteXorExecute"] = Get("DOTNET_EnableWriteXorExecute") ?? "0",
             ["OTEL_SERVICE_NAME"] = project.Name,
