@@ -20,7 +20,8 @@ internal sealed record EventResult(
     string? Aborted,
     double? StreamOpenMs,
     double? ProbeMs,
-    double[] AnsweredMs)
+    double[] AnsweredMs,
+    EventStages? Stages = null)
 {
     public int Missing => Sent - Received;
 
@@ -35,6 +36,13 @@ internal sealed record EventResult(
     public static EventResult Failed(int requested, string why) =>
         new(requested, 0, 0, 0, [], 0, why, [], 0, 0, 0, why, null, null, []);
 }
+
+/// <summary>
+/// Where the measured events' time went, from the stamps the system itself puts on each event (read back from
+/// /api/v1/events after the run; every process runs on this machine, so on one clock): tasks stamps the event while it
+/// builds it, before the commit (occurred_at); metrics when it starts the batch that logs it (logged_at). Sorted, in ms.
+/// </summary>
+internal sealed record EventStages(double[] ToStampedMs, double[] StampedToLoggedMs, double[] LoggedToFrameMs);
 
 /// <summary>What makes the events: new tasks (task.created), or PATCHes of one task's status (task.status_changed).</summary>
 internal enum EventSource
@@ -77,6 +85,9 @@ internal sealed class EventLatencyBench
     private long _duplicates;
     private long _unmatched;
     private string? _streamEndReason;
+    // One instant on both clocks: the events' stamps are wall-clock UTC, the bench times with the Stopwatch.
+    private readonly DateTime _wallAtBase = DateTime.UtcNow;
+    private readonly long _timestampAtBase = Stopwatch.GetTimestamp();
 
     public EventLatencyBench(MissionControlApi api, string runId, int events, int warmup, EventSource source)
     {
@@ -262,6 +273,7 @@ internal sealed class EventLatencyBench
 
         latencies.Sort();
         answered.Sort();
+        EventStages? stages = latencies.Count > 0 ? await ReadStagesAsync(measuredFrom, next).ConfigureAwait(false) : null;
         return new EventResult(
             _events,
             sent,
@@ -277,7 +289,76 @@ internal sealed class EventLatencyBench
             aborted,
             streamOpenMs,
             probeMs,
-            [.. answered]);
+            [.. answered],
+            stages);
+    }
+
+    private DateTime WallClock(long timestamp) => _wallAtBase + Stopwatch.GetElapsedTime(_timestampAtBase, timestamp);
+
+    /// <summary>
+    /// Reads the measured events back from the log (matched by the title marker, which a PATCH also sets) and splits
+    /// each one's latency at its two stamps; null when the log cannot be read.
+    /// </summary>
+    private async Task<EventStages?> ReadStagesAsync(int from, int to)
+    {
+        var stamps = new Dictionary<int, (DateTime Occurred, DateTime Logged)>();
+        string since = Uri.EscapeDataString((WallClock(_start[from]) - TimeSpan.FromSeconds(1)).ToString("O", CultureInfo.InvariantCulture));
+        string? after = null;
+        for (int page = 0; page < 100; page++)
+        {
+            var uri = new Uri(_api.BaseUri, $"api/v1/events?type={_eventType}&limit=200&" + (after is null ? $"since={since}" : $"after={after}"));
+            (HttpStatusCode status, string body) = await _api.SendAsync(HttpMethod.Get, uri).ConfigureAwait(false);
+            if (status != HttpStatusCode.OK)
+            {
+                return null;
+            }
+
+            using var doc = JsonDocument.Parse(body);
+            foreach (JsonElement item in doc.RootElement.GetProperty("items").EnumerateArray())
+            {
+                JsonElement data = item.GetProperty("data");
+                JsonElement task = data.TryGetProperty("task", out var t) ? t : data;
+                string? title = task.TryGetProperty("title", out var v) ? v.GetString() : null;
+                if (title is not null && title.StartsWith(_titlePrefix, StringComparison.Ordinal)
+                    && int.TryParse(title.AsSpan(_titlePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int seq))
+                {
+                    stamps.TryAdd(seq, (item.GetProperty("occurred_at").GetDateTime().ToUniversalTime(), item.GetProperty("logged_at").GetDateTime().ToUniversalTime()));
+                }
+            }
+
+            if (!doc.RootElement.GetProperty("has_more").GetBoolean())
+            {
+                break;
+            }
+
+            after = doc.RootElement.GetProperty("next_after").GetRawText();
+        }
+
+        var toStamped = new List<double>();
+        var toLogged = new List<double>();
+        var toFrame = new List<double>();
+        for (int seq = from; seq < to; seq++)
+        {
+            long received = Volatile.Read(ref _received[seq]);
+            if (!_posted[seq] || received == 0 || !stamps.TryGetValue(seq, out var stamp))
+            {
+                continue;
+            }
+
+            toStamped.Add((stamp.Occurred - WallClock(_start[seq])).TotalMilliseconds);
+            toLogged.Add((stamp.Logged - stamp.Occurred).TotalMilliseconds);
+            toFrame.Add((WallClock(received) - stamp.Logged).TotalMilliseconds);
+        }
+
+        if (toStamped.Count == 0)
+        {
+            return null;
+        }
+
+        toStamped.Sort();
+        toLogged.Sort();
+        toFrame.Sort();
+        return new EventStages([.. toStamped], [.. toLogged], [.. toFrame]);
     }
 
     /// <summary>Creates task <paramref name="seq"/> and waits (bounded) for its event. Returns whether the POST succeeded.</summary>

@@ -67,6 +67,14 @@ internal sealed class Report
                 $"  latency p50 {Ms(e.Percentile(50))}  p90 {Ms(e.Percentile(90))}  p99 {Ms(e.Percentile(99))}  max {Ms(e.Max)} ms");
         }
 
+        if (e.Stages is { } st)
+        {
+            static string Stage(double[] v) => $"p50 {Ms(Percentiles.Of(v, 50))}  p99 {Ms(Percentiles.Of(v, 99))}";
+            Console.WriteLine(
+                $"  by the event's own stamps ({st.ToStampedMs.Length} events): request start -> stamped in tasks {Stage(st.ToStampedMs)}; " +
+                $"stamped -> its log batch started in metrics {Stage(st.StampedToLoggedMs)}; batch started -> frame parsed {Stage(st.LoggedToFrameMs)} ms");
+        }
+
         Console.WriteLine($"  stream: {e.Heartbeats} heartbeats, {e.Duplicates} duplicate and {e.Unmatched} unmatched task events");
         if (e.MissingSamples.Count > 0)
         {
