@@ -25,27 +25,21 @@ public sealed class LaunchEnvironmentTests : IDisposable
             Assert.Null(config.EnvironmentFor(instance).GetValueOrDefault(Delay));
     }
 
-    [Fact]
-    public void Apps_recompile_a_method_after_a_thousand_calls_unless_told_otherwise()
+    /// <summary>
+    /// Runtime settings the AppHost gives its apps unless the environment sets them: a method is recompiled optimized after
+    /// 1,000 calls (start-up code is not recompiled for nothing), and JIT code is mapped without write-xor-execute (about
+    /// 0.8 s off a start on two cores).
+    /// </summary>
+    [Theory]
+    [InlineData("DOTNET_TC_CallCountThreshold", "1000")]
+    [InlineData("DOTNET_EnableWriteXorExecute", "0")]
+    public void Apps_get_the_runtime_settings_the_apphost_chose_unless_told_otherwise(string name, string chosen)
     {
-        const string threshold = "DOTNET_TC_CallCountThreshold";
         var config = LaunchConfiguration.Create(new AppHostPaths(_root.FullName, Path.Combine(_root.FullName, "state")), new AppHostOptions());
-        var inherited = Environment.GetEnvironmentVariable(threshold);
+        var inherited = Environment.GetEnvironmentVariable(name);
 
         foreach (var project in LaunchConfiguration.Services.Append(LaunchConfiguration.Edge))
         foreach (var instance in config.InstancesOf(project))
-            Assert.Equal(inherited ?? "1000", config.EnvironmentFor(instance)[threshold]);
-    }
-
-    [Fact]
-    public void Apps_map_jit_code_without_write_xor_execute_unless_told_otherwise()
-    {
-        const string wxe = "DOTNET_EnableWriteXorExecute";
-        var config = LaunchConfiguration.Create(new AppHostPaths(_root.FullName, Path.Combine(_root.FullName, "state")), new AppHostOptions());
-        var inherited = Environment.GetEnvironmentVariable(wxe);
-
-        foreach (var project in LaunchConfiguration.Services.Append(LaunchConfiguration.Edge))
-        foreach (var instance in config.InstancesOf(project))
-            Assert.Equal(inherited ?? "0", config.EnvironmentFor(instance)[wxe]);
+            Assert.Equal(inherited ?? chosen, config.EnvironmentFor(instance)[name]);
     }
 }
