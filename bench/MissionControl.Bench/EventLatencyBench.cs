@@ -339,8 +339,9 @@ internal sealed class EventLatencyBench
         var toFrame = new List<double>();
         for (int seq = from; seq < to; seq++)
         {
+            // The events the latency figures count: posted, and received within the timeout.
             long received = Volatile.Read(ref _received[seq]);
-            if (!_posted[seq] || received == 0 || !stamps.TryGetValue(seq, out var stamp))
+            if (!_posted[seq] || ReceivedWithin(seq, EventTimeout) is null || !stamps.TryGetValue(seq, out var stamp))
             {
                 continue;
             }
