@@ -293,6 +293,14 @@ internal sealed class EventLatencyBench
             stages);
     }
 
+    /// <summary>The sequence number a title carries after this run's marker (the stream's frames and the log's events alike).</summary>
+    private bool TrySeqOf(string? title, out int seq)
+    {
+        seq = -1;
+        return title is not null && title.StartsWith(_titlePrefix, StringComparison.Ordinal)
+            && int.TryParse(title.AsSpan(_titlePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out seq);
+    }
+
     private DateTime WallClock(long timestamp) => _wallAtBase + Stopwatch.GetElapsedTime(_timestampAtBase, timestamp);
 
     /// <summary>
@@ -319,8 +327,7 @@ internal sealed class EventLatencyBench
                 JsonElement data = item.GetProperty("data");
                 JsonElement task = data.TryGetProperty("task", out var t) ? t : data;
                 string? title = task.TryGetProperty("title", out var v) ? v.GetString() : null;
-                if (title is not null && title.StartsWith(_titlePrefix, StringComparison.Ordinal)
-                    && int.TryParse(title.AsSpan(_titlePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int seq))
+                if (TrySeqOf(title, out int seq))
                 {
                     stamps.TryAdd(seq, (item.GetProperty("occurred_at").GetDateTime().ToUniversalTime(), item.GetProperty("logged_at").GetDateTime().ToUniversalTime()));
                 }
@@ -511,8 +518,7 @@ internal sealed class EventLatencyBench
             return;
         }
 
-        if (title is not null && title.StartsWith(_titlePrefix, StringComparison.Ordinal)
-            && int.TryParse(title.AsSpan(_titlePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int seq)
+        if (TrySeqOf(title, out int seq)
             && seq >= 0 && seq < _received.Length)
         {
             Record(seq, now);
