@@ -11,6 +11,8 @@ using MissionControl.Metrics.Webhooks;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMissionControlService<MetricsDbContext, SqliteMetricsDbContext, PostgresMetricsDbContext>("metrics", bus => bus.AddEventLogConsumers());
 builder.Services.AddSingleton<RecentEvents>();
+builder.Services.AddSingleton<LogNotifications>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<LogNotifications>());
 builder.Services.AddSingleton<EventLogWriter>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventLogWriter>());
 builder.Services.AddSingleton<EventLogRetention>();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using MissionControl.Contracts;
 using MissionControl.Contracts.Agents;
 using MissionControl.Contracts.Gateways;
@@ -284,4 +285,39 @@ public sealed class EventLogOnSqliteTests(BrokerFixture broker) : EventLogTests(
 public sealed class EventLogOnPostgresTests(BrokerFixture broker, PostgresFixture postgres) : EventLogTests(broker)
 {
     protected override string DatabaseConnectionString() => postgres.ConnectionStringForNewDatabase("metrics");
+
+    [Fact]
+    public async Task A_feed_on_another_instance_gets_the_writers_events_when_they_commit_not_at_its_poll()
+    {
+        // The instance started first holds the event-log queue (its single active consumer) and writes the log.
+        await using var second = await StartAnotherInstanceAsync();
+        var board = Guid.NewGuid();
+        var first = await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow));
+        var poll = EventLogApi.FeedPollInterval;
+        EventLogApi.FeedPollInterval = TimeSpan.FromMinutes(10); // from here on, only a notification wakes the second instance's feed
+        try
+        {
+            using var feed = await second.ClientFor(TestTokens.Service())
+                .GetAsync($"/internal/events/feed?after={first.GetProperty("seq").GetInt64()}", HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, feed.StatusCode);
+            using var reader = new StreamReader(await feed.Content.ReadAsStreamAsync());
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            Assert.Equal("", await reader.ReadLineAsync(timeout.Token)); // the feed's first line: a keep-alive, sent at once
+
+            var live = Guid.NewGuid();
+            await Bus.PublishAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow), live);
+            var line = await reader.ReadLineAsync(timeout.Token);
+            while (string.IsNullOrEmpty(line)) line = await reader.ReadLineAsync(timeout.Token);
+            var next = JsonDocument.Parse(line).RootElement;
+            Assert.Equal(live, next.GetProperty("id").GetGuid());
+            // The second instance did not log it itself: it read it from the database, woken by the writer's commit.
+            var seq = next.GetProperty("seq").GetInt64();
+            Assert.Empty(second.Services.GetRequiredService<RecentEvents>().ReadAfter(seq - 1, 1));
+            Assert.Single(Service<RecentEvents>().ReadAfter(seq - 1, 1));
+        }
+        finally
+        {
+            EventLogApi.FeedPollInterval = poll;
+        }
+    }
 }

@@ -42,8 +42,19 @@ public abstract class MetricsServiceTest(BrokerFixture broker) : IAsyncLifetime
             ["ConnectionStrings:metricsdb"] = DatabaseConnectionString(),
         };
         foreach (var (key, value) in Settings()) settings[key] = value;
+        _settings = settings;
         Metrics = new ServiceFactory<Program>(settings, ConfigureServices);
         await Metrics.CreateClient().WaitHealthyAsync();
+    }
+
+    private Dictionary<string, string?> _settings = [];
+
+    /// <summary>A second instance of the service on the same database and broker, as --replicas runs them; the caller disposes it.</summary>
+    protected async Task<ServiceFactory<Program>> StartAnotherInstanceAsync()
+    {
+        var other = new ServiceFactory<Program>(_settings, ConfigureServices);
+        await other.CreateClient().WaitHealthyAsync();
+        return other;
     }
 
     public async Task DisposeAsync()

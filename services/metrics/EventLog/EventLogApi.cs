@@ -81,6 +81,10 @@ public static class EventLogApi
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         http.Response.ContentType = "application/x-ndjson";
         var body = http.Response.BodyWriter;
+        // A keep-alive first: the response starts now, not with the first event, so a reader waiting for its
+        // headers (the edge) knows it is following from here.
+        body.Write("\n"u8);
+        await body.FlushAsync(ct);
         var lastWrite = DateTime.UtcNow;
         // The database is read to catch up, when memory has a later event but not the next one (another
         // instance logged it, or it has left the ring), and at each poll; not after every batch this

@@ -34,7 +34,8 @@ public interface ILogProjection
 /// </para>
 /// </summary>
 public sealed class EventLogWriter(
-    IServiceScopeFactory scopes, DatabaseWriteGate gate, RecentEvents recent, TimeProvider clock, ILogger<EventLogWriter> log) : BackgroundService
+    IServiceScopeFactory scopes, DatabaseWriteGate gate, RecentEvents recent, LogNotifications notifications, TimeProvider clock,
+    ILogger<EventLogWriter> log) : BackgroundService
 {
     public static readonly TimeSpan GapWait = TimeSpan.FromSeconds(3);
     private const int MaxBatch = 256;
@@ -138,7 +139,7 @@ public sealed class EventLogWriter(
             var fresh = batch.Where(p => p.Message is not null && known.Add(p.Id)).ToList();
             if (fresh.Count == 0) return [];
 
-            var seq = await ReserveAsync(db, fresh.Count, ct);
+            var seq = await ReserveAsync(db, fresh.Count, notifications.InstanceId, ct);
             var loggedAt = clock.GetUtcNow().UtcDateTime;
             foreach (var p in fresh)
             {
@@ -177,13 +178,20 @@ public sealed class EventLogWriter(
         db.ChangeTracker.Clear();
     }
 
-    /// <summary>Takes <paramref name="count"/> positions from the head row; returns the first.</summary>
-    private static async Task<long> ReserveAsync(MetricsDbContext db, int count, CancellationToken ct)
+    /// <summary>
+    /// Takes <paramref name="count"/> positions from the head row; returns the first. On PostgreSQL the same
+    /// statement queues a notification of the new head for the other instances (<see cref="LogNotifications"/>),
+    /// sent when the transaction commits and never if it rolls back.
+    /// </summary>
+    private static async Task<long> ReserveAsync(MetricsDbContext db, int count, string instanceId, CancellationToken ct)
     {
         var connection = db.Database.GetDbConnection();
         await using var command = connection.CreateCommand();
         command.Transaction = Microsoft.EntityFrameworkCore.Storage.DbContextTransactionExtensions.GetDbTransaction(db.Database.CurrentTransaction!);
-        command.CommandText = $"UPDATE event_log_head SET last_seq = last_seq + {count} WHERE id = 1 RETURNING last_seq";
+        var reserve = $"UPDATE event_log_head SET last_seq = last_seq + {count} WHERE id = 1 RETURNING last_seq";
+        command.CommandText = db.Database.IsNpgsql()
+            ? $"WITH h AS ({reserve}) SELECT last_seq FROM h, pg_notify('{LogNotifications.Channel}', last_seq || ' {instanceId}')"
+            : reserve;
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct)) - count + 1;
     }
 }

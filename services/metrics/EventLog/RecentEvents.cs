@@ -5,7 +5,7 @@ namespace MissionControl.Metrics.EventLog;
 /// <summary>
 /// The events this instance logged most recently, so live feeds read them from memory instead of the
 /// database, and a signal that wakes the feeds when one is added. Another instance's events are not
-/// here; a feed notices the gap in seq and reads the database.
+/// here; a feed notices the gap in seq and reads the database (told of them by <see cref="LoggedElsewhere"/>).
 /// </summary>
 public sealed class RecentEvents(int capacity = 8192)
 {
@@ -14,7 +14,7 @@ public sealed class RecentEvents(int capacity = 8192)
     private TaskCompletionSource _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _head;
 
-    /// <summary>The highest position added here (0 before the first).</summary>
+    /// <summary>The highest position logged, here or by another instance as far as this one was told (0 before the first).</summary>
     public long Head
     {
         get { lock (_gate) return _head; }
@@ -40,7 +40,21 @@ public sealed class RecentEvents(int capacity = 8192)
         added.TrySetResult();
     }
 
-    /// <summary>Completes when the next event is added.</summary>
+    /// <summary>Another instance logged up to <paramref name="head"/>: wakes the feeds, which read those events from the database.</summary>
+    public void LoggedElsewhere(long head)
+    {
+        TaskCompletionSource added;
+        lock (_gate)
+        {
+            if (head <= _head) return;
+            _head = head;
+            added = _added;
+            _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        added.TrySetResult();
+    }
+
+    /// <summary>Completes when the next event is added (or logged elsewhere).</summary>
     public Task NextAddedAsync()
     {
         lock (_gate) return _added.Task;
