@@ -290,7 +290,7 @@ public sealed class EventLogOnPostgresTests(BrokerFixture broker, PostgresFixtur
     public async Task A_feed_on_another_instance_gets_the_writers_events_when_they_commit_not_at_its_poll()
     {
         // The instance started first holds the event-log queue (its single active consumer) and writes the log.
-        await using var second = await StartAnotherInstanceAsync();
+        await using var second = await StartInstanceAsync();
         var board = Guid.NewGuid();
         var first = await PublishAndWaitLoggedAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow));
         var poll = EventLogApi.FeedPollInterval;

@@ -43,18 +43,17 @@ public abstract class MetricsServiceTest(BrokerFixture broker) : IAsyncLifetime
         };
         foreach (var (key, value) in Settings()) settings[key] = value;
         _settings = settings;
-        Metrics = new ServiceFactory<Program>(settings, ConfigureServices);
-        await Metrics.CreateClient().WaitHealthyAsync();
+        Metrics = await StartInstanceAsync();
     }
 
     private Dictionary<string, string?> _settings = [];
 
-    /// <summary>A second instance of the service on the same database and broker, as --replicas runs them; the caller disposes it.</summary>
-    protected async Task<ServiceFactory<Program>> StartAnotherInstanceAsync()
+    /// <summary>An instance of the service on the test's database and broker; a second one runs beside the first as --replicas runs them (the caller disposes it).</summary>
+    protected async Task<ServiceFactory<Program>> StartInstanceAsync()
     {
-        var other = new ServiceFactory<Program>(_settings, ConfigureServices);
-        await other.CreateClient().WaitHealthyAsync();
-        return other;
+        var instance = new ServiceFactory<Program>(_settings, ConfigureServices);
+        await instance.CreateClient().WaitHealthyAsync();
+        return instance;
     }
 
     public async Task DisposeAsync()

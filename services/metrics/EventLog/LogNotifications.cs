@@ -21,7 +21,7 @@ public sealed class LogNotifications(IServiceScopeFactory scopes, RecentEvents r
     public string InstanceId { get; } = Guid.NewGuid().ToString("N");
 
     /// <summary>The payload the writer sends: the new head, then the writer's <see cref="InstanceId"/>.</summary>
-    public static (long Head, string Instance)? Parse(string payload)
+    private static (long Head, string Instance)? Parse(string payload)
     {
         var space = payload.IndexOf(' ');
         return space > 0 && long.TryParse(payload.AsSpan(0, space), out var head) ? (head, payload[(space + 1)..]) : null;

@@ -34,8 +34,7 @@ public sealed class RecentEvents(int capacity = 8192)
                 _ring[e.Seq % _ring.Length] = e;
                 _head = Math.Max(_head, e.Seq);
             }
-            added = _added;
-            _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            added = NextSignal();
         }
         added.TrySetResult();
     }
@@ -48,10 +47,17 @@ public sealed class RecentEvents(int capacity = 8192)
         {
             if (head <= _head) return;
             _head = head;
-            added = _added;
-            _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            added = NextSignal();
         }
         added.TrySetResult();
+    }
+
+    /// <summary>Under the lock: the signal to complete (after leaving it), replaced by a fresh one for the next wait.</summary>
+    private TaskCompletionSource NextSignal()
+    {
+        var added = _added;
+        _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        return added;
     }
 
     /// <summary>Completes when the next event is added (or logged elsewhere).</summary>
