@@ -38,8 +38,10 @@ public static class ServiceDatabase
             builder.Services.AddDbContextPool<TContext, TSqlite>((sp, o) => o
                 .UseSqlite(cs).UseSnakeCaseNamingConvention()
                 .AddInterceptors(sp.GetServices<IInterceptor>()).AddInterceptors(SqlitePragmas.Instance));
+            var checkpointPages = builder.Configuration.GetValue<int?>("Sqlite:CheckpointPages");
             builder.Services.AddHostedService(sp => new SqliteCheckpointer(
-                cs, sp.GetRequiredService<MissionControl.Messaging.DatabaseWriteGate>(), sp.GetRequiredService<ILogger<SqliteCheckpointer>>()));
+                cs, sp.GetRequiredService<MissionControl.Messaging.DatabaseWriteGate>(), sp.GetRequiredService<ILogger<SqliteCheckpointer>>(),
+                checkpointPages: checkpointPages));
         }
 
         builder.Services.AddHealthChecks().AddDbContextCheck<TContext>("database", tags: [ServiceDefaultsExtensions.ReadyTag]);

@@ -161,14 +161,14 @@ internal static class BenchApp
                 if (options.Runs("events"))
                 {
                     Progress($"event latency: SSE /api/v1/boards/{{id}}/tasks/stream, {options.Events} tasks created one at a time");
-                    report.Events = await new EventLatencyBench(api, runId, options.Events, options.EventWarmup, EventSource.Create).RunAsync().ConfigureAwait(false);
+                    report.Events = await new EventLatencyBench(api, runId, options.Events, options.EventWarmup, EventSource.Create, options.EventGapMs).RunAsync().ConfigureAwait(false);
                     Report.PrintEvents(report.Events);
                 }
 
                 if (options.Runs("status-events"))
                 {
                     Progress($"status change latency: SSE /api/v1/boards/{{id}}/tasks/stream, {options.Events} PATCHes of one task, one at a time");
-                    report.StatusEvents = await new EventLatencyBench(api, runId, options.Events, options.EventWarmup, EventSource.StatusChange).RunAsync().ConfigureAwait(false);
+                    report.StatusEvents = await new EventLatencyBench(api, runId, options.Events, options.EventWarmup, EventSource.StatusChange, options.EventGapMs).RunAsync().ConfigureAwait(false);
                     Report.PrintEvents(report.StatusEvents);
                 }
 

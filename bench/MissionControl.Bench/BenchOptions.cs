@@ -32,6 +32,8 @@ internal sealed class BenchOptions
     public int ConnectBatch { get; private set; } = 100;
     public int? EdgePid { get; private set; }
     public int EventWarmup { get; private set; } = 10;
+    /// <summary>A pause before each measured event (ms): writes after a quiet moment rather than back to back.</summary>
+    public int EventGapMs { get; private set; }
     // Long enough for tiered JIT to reach optimized code in every process on a 2-core box: the figures are steady state.
     public double WarmupSeconds { get; private set; } = 20;
     public string? Pids { get; private set; }
@@ -59,6 +61,8 @@ internal sealed class BenchOptions
                                and in the webhooks phase (default 200 there)
           --event-warmup N     unmeasured events sent before measuring (default 10; in
                                fanout at most 20)
+          --event-gap MS       event-latency phases: a pause before each measured event, so
+                               each write comes after a quiet moment (default 0: back to back)
           --warmup SECONDS     mixed warm-up before the load phases (default 20, 0 = none)
           --only LIST          comma separated subset of: create,list,status,events,
                                status-events,fanout,webhooks,memory (default: all but webhooks)
@@ -184,6 +188,15 @@ internal sealed class BenchOptions
                     }
 
                     o.EventWarmup = ew;
+                    break;
+                case "--event-gap":
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int gap) || gap > 10_000)
+                    {
+                        error = "--event-gap must be a number of milliseconds between 0 and 10000";
+                        return null;
+                    }
+
+                    o.EventGapMs = gap;
                     break;
                 case "--warmup":
                     if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double w) || w < 0 || w > 600)

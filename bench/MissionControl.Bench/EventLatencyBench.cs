@@ -89,8 +89,11 @@ internal sealed class EventLatencyBench
     private readonly DateTime _wallAtBase = DateTime.UtcNow;
     private readonly long _timestampAtBase = Stopwatch.GetTimestamp();
 
-    public EventLatencyBench(MissionControlApi api, string runId, int events, int warmup, EventSource source)
+    private readonly int _gapMs;
+
+    public EventLatencyBench(MissionControlApi api, string runId, int events, int warmup, EventSource source, int gapMs = 0)
     {
+        _gapMs = gapMs;
         _api = api;
         _source = source;
         _eventType = source == EventSource.Create ? "task.created" : "task.status_changed";
@@ -198,7 +201,7 @@ internal sealed class EventLatencyBench
         }
 
         Console.WriteLine(probeMs is { } p
-            ? $"  probe event arrived after {p:0.00} ms; {_warmup} warm-up events, then {_events} measured"
+            ? $"  probe event arrived after {p:0.00} ms; {_warmup} warm-up events, then {_events} measured{(_gapMs > 0 ? $", each after a {_gapMs} ms pause" : "")}"
             : $"  warning: no probe event arrived within {ProbeTimeout.TotalSeconds:0} s ({ProbeAttempts} tries); skipping warm-up, measuring anyway");
 
         // 2. Warm-up events (not measured): JIT and caches along the event path. Skipped when the probe saw nothing.
@@ -221,6 +224,7 @@ internal sealed class EventLatencyBench
                 break;
             }
 
+            if (_gapMs > 0) await Task.Delay(_gapMs).ConfigureAwait(false);
             int seq = next++;
             (bool posted, string? error) = await SendOneAsync(seq, EventTimeout).ConfigureAwait(false);
             if (!posted)

@@ -21,8 +21,8 @@ public sealed class SqliteCheckpointTests(BrokerFixture broker) : MetricsService
 
         var checkpointer = Assert.Single(Metrics.Services.GetServices<IHostedService>().OfType<SqliteCheckpointer>());
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (checkpointer.Counts.Passive == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
-        Assert.True(checkpointer.Counts.Passive > 0, "the service's checkpointer never ran");
+        while (checkpointer.Counts.Looked == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.True(checkpointer.Counts.Looked > 0, "the service's checkpointer never ran");
 
         await using var scope = Metrics.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MetricsDbContext>();

@@ -68,7 +68,7 @@ public sealed class SqliteCheckpointerTests : IDisposable
         using var writer = OpenWriter();
         var gate = new DatabaseWriteGate(serialize: true);
         var log = new Warnings();
-        using var checkpointer = new SqliteCheckpointer(ConnectionString, gate, log, TimeSpan.FromMilliseconds(20));
+        using var checkpointer = new SqliteCheckpointer(ConnectionString, gate, log, TimeSpan.FromMilliseconds(20), checkpointPages: 1_000);
         await checkpointer.StartAsync(CancellationToken.None);
 
         await WriteAsync(writer, gate);
@@ -77,12 +77,45 @@ public sealed class SqliteCheckpointerTests : IDisposable
         Assert.Empty(log.Lines);
         // Left to the writers' fallback (16,000 pages) the log would hold all ~20 MB; it started over instead.
         Assert.InRange(WalBytes(), 1, 8L * 1024 * 1024);
-        var (passive, gated) = checkpointer.Counts;
+        var (_, passive, gated) = checkpointer.Counts;
         Assert.True(passive > 0, "no checkpoint ran beside the writers");
         Assert.True(gated > 0, "the log was never caught up under the gate");
         using var count = writer.CreateCommand();
         count.CommandText = "SELECT count(*) FROM rows";
         Assert.Equal(20_000L, (long)count.ExecuteScalar()!);
+    }
+
+    [Fact]
+    public async Task A_short_log_is_left_alone_so_the_next_writer_appends_to_it_instead_of_starting_it_over()
+    {
+        // Starting the log over syncs its header inside the writer's commit: copying a short log back at
+        // every interval made each write after a quiet moment pay that fsync.
+        using var writer = OpenWriter();
+        var gate = new DatabaseWriteGate(serialize: true);
+        for (var i = 0; i < 20; i++) Execute(writer, "INSERT INTO rows (payload) VALUES (randomblob(1000))");
+        var before = LogPages(writer);
+        Assert.True(before > 0, "the writes are not in the log");
+
+        using var checkpointer = new SqliteCheckpointer(ConnectionString, gate, NullLogger<SqliteCheckpointer>.Instance, TimeSpan.FromMilliseconds(10));
+        await checkpointer.StartAsync(CancellationToken.None);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (checkpointer.Counts.Looked < 5 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        await checkpointer.StopAsync(CancellationToken.None);
+        Execute(writer, "INSERT INTO rows (payload) VALUES (randomblob(1000))");
+
+        Assert.True(checkpointer.Counts.Looked >= 5, "the checkpointer never looked at the log");
+        Assert.Equal(0, checkpointer.Counts.Passive);
+        // Appended after what was there; a log copied back would have started over at its first page.
+        Assert.True(LogPages(writer) > before, $"the log holds {LogPages(writer)} pages, had {before}");
+    }
+
+    private static long LogPages(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(NOOP)";
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return reader.GetInt64(1);
     }
 
     [Fact]
