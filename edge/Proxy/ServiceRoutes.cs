@@ -124,6 +124,7 @@ public static class ServiceRoutes
             };
         }).ToList();
 
+        services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, SmallBodiesInOneWrite.ClientFactory>();
         return services.AddReverseProxy().LoadFromMemory(routes, clusters).AddTransforms(t =>
         {
             t.AddRequestTransform(ctx =>

@@ -14,6 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using MissionControl.Edge.Proxy;
 using MissionControl.InternalAuth;
 using MissionControl.Testing;
 
@@ -41,7 +42,8 @@ public sealed class EdgeProtectionPipelineTests : IAsyncLifetime
         await _services.DisposeAsync();
     }
 
-    private HttpClient Edge(Dictionary<string, string?> settings)
+    /// <param name="tasks">Where the edge sends the tasks service's paths; the fake services unless a test says.</param>
+    private HttpClient Edge(Dictionary<string, string?> settings, string? tasks = null)
     {
         var edge = new EdgeHost(new Dictionary<string, string?>(settings)
         {
@@ -50,7 +52,7 @@ public sealed class EdgeProtectionPipelineTests : IAsyncLifetime
             // Never connected (the bus's hosted service is removed), but the edge refuses to start without one.
             ["ConnectionStrings:messaging"] = "amqp://guest:guest@127.0.0.1:1/",
             ["services:orgs:http:0"] = _services.Url,
-            ["services:tasks:http:0"] = _services.Url,
+            ["services:tasks:http:0"] = tasks ?? _services.Url,
             ["services:metrics:http:0"] = _services.Url,
         });
         _edges.Add(edge);
@@ -277,6 +279,76 @@ public sealed class EdgeProtectionPipelineTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData(1_000, false)]
+    [InlineData(SmallBodiesInOneWrite.MaxBytes, false)]
+    [InlineData(SmallBodiesInOneWrite.MaxBytes + 1, false)]
+    [InlineData(200_000, true)]
+    public async Task Bodies_reach_the_service_whole_read_at_the_edge_or_streamed(int length, bool chunked)
+    {
+        var client = Edge([]);
+        var body = new byte[length];
+        Random.Shared.NextBytes(body);
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/boards/{Guid.NewGuid()}/tasks")
+        {
+            Content = chunked ? new ChunkedContent(body) : new ByteArrayContent(body),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        if (chunked) request.Headers.TransferEncodingChunked = true;
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(length, seen.GetProperty("length").GetInt64());
+        Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body)), seen.GetProperty("sha256").GetString());
+        Assert.Equal("application/octet-stream", seen.GetProperty("content_type").GetString());
+    }
+
+    [Fact]
+    public async Task A_small_body_reaches_the_service_in_the_same_write_as_its_headers()
+    {
+        // The caller sends its headers, then its body a second later. Streamed, the edge passes the headers on at
+        // once and the body when it comes: the service's first read, done before the body is sent, holds only
+        // the headers. Read whole, nothing reaches the service before the body.
+        using var service = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        service.Start();
+        var client = Edge([], tasks: $"http://127.0.0.1:{((IPEndPoint)service.LocalEndpoint).Port}");
+        // A first request through the edge (to orgs, the fake services) so the one measured is not slowed by start-up work.
+        using (var warm = await client.SendAsync(Get("/api/v1/organizations"))) Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        var edge = new Uri(client.BaseAddress!, "/");
+        const string body = "{\"title\":\"one write\"}";
+        using var caller = new System.Net.Sockets.TcpClient();
+        await caller.ConnectAsync(edge.Host, edge.Port);
+        var toEdge = caller.GetStream();
+        await toEdge.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"POST /api/v1/boards/{Guid.NewGuid()}/tasks HTTP/1.1\r\nHost: {edge.Authority}\r\nAuthorization: Bearer {AdminToken}\r\n" +
+            $"Content-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n"));
+        var receiving = FirstReadAsync(service);
+        await Task.WhenAny(receiving, Task.Delay(1000));
+        await toEdge.WriteAsync(System.Text.Encoding.ASCII.GetBytes(body));
+        var (connection, first) = await receiving.WaitAsync(TimeSpan.FromSeconds(10));
+        using var _ = connection;
+        var stream = connection.GetStream();
+        await stream.WriteAsync("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"u8.ToArray());
+        var answer = new byte[4096];
+        var status = System.Text.Encoding.ASCII.GetString(answer, 0, await toEdge.ReadAsync(answer).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.StartsWith("POST /api/v1/boards/", first);
+        Assert.EndsWith("\r\n\r\n" + body, first);
+        Assert.StartsWith("HTTP/1.1 204", status);
+    }
+
+    /// <summary>The edge's connection to the service, and what its first read got.</summary>
+    private static async Task<(System.Net.Sockets.TcpClient Connection, string First)> FirstReadAsync(System.Net.Sockets.TcpListener service)
+    {
+        var connection = await service.AcceptTcpClientAsync();
+        var buffer = new byte[256 * 1024];
+        var read = await connection.GetStream().ReadAsync(buffer);
+        return (connection, System.Text.Encoding.UTF8.GetString(buffer, 0, read));
+    }
+
     [Fact]
     public async Task Every_answer_carries_the_security_headers_but_the_docs_pages_no_csp()
     {
@@ -291,13 +363,14 @@ public sealed class EdgeProtectionPipelineTests : IAsyncLifetime
         using (var docs = await client.SendAsync(Get("/api/docs/index.html"))) AssertSecurityHeaders(docs, csp: false);
     }
 
-    /// <summary>A body of <paramref name="length"/> bytes sent without a Content-Length.</summary>
-    private sealed class ChunkedContent(int length) : HttpContent
+    /// <summary>A body sent without a Content-Length, in chunks of 1,000 bytes.</summary>
+    private sealed class ChunkedContent(byte[] body) : HttpContent
     {
+        public ChunkedContent(int length) : this(new byte[length]) { }
+
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
-            var chunk = new byte[1000];
-            for (var sent = 0; sent < length; sent += chunk.Length) await stream.WriteAsync(chunk);
+            for (var sent = 0; sent < body.Length; sent += 1000) await stream.WriteAsync(body.AsMemory(sent, Math.Min(1000, body.Length - sent)));
         }
 
         protected override bool TryComputeLength(out long length)
@@ -361,8 +434,17 @@ public sealed class EdgeProtectionPipelineTests : IAsyncLifetime
                 fake.Calls.Enqueue(http.Request.Path);
                 long length = 0;
                 var buffer = new byte[8192];
-                for (int read; (read = await http.Request.Body.ReadAsync(buffer)) > 0;) length += read;
-                return Results.Json(new { path = http.Request.Path.Value, length });
+                using var sha256 = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+                for (int read; (read = await http.Request.Body.ReadAsync(buffer)) > 0;)
+                {
+                    length += read;
+                    sha256.AppendData(buffer, 0, read);
+                }
+                return Results.Json(new
+                {
+                    path = http.Request.Path.Value, length, sha256 = Convert.ToHexString(sha256.GetHashAndReset()),
+                    content_type = http.Request.ContentType,
+                });
             });
             await app.StartAsync();
             fake.Url = app.Urls.First();

@@ -1,0 +1,40 @@
+using Yarp.ReverseProxy.Forwarder;
+
+namespace MissionControl.Edge.Proxy;
+
+/// <summary>
+/// YARP streams a request body to the service: it sends the headers, flushes them, then copies the body,
+/// so a POST or PATCH reached the service in two sends (the body 0.3–1.2 ms after its headers on these
+/// machines, measured with perf trace) and the service woke twice to read it. A body of known, small
+/// length is read into memory first (through YARP's own content, so YARP sees it consumed as usual) and
+/// goes out with the headers in one write. YARP refuses a content swapped by a transform, hence a handler
+/// between it and the connection.
+/// </summary>
+public sealed class SmallBodiesInOneWrite : DelegatingHandler
+{
+    /// <summary>Bodies up to this size are read whole; larger or chunked ones stream as before.</summary>
+    public const int MaxBytes = 64 * 1024;
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        if (request.Content is { Headers.ContentLength: > 0 and <= MaxBytes } streamed)
+        {
+            var body = await streamed.ReadAsByteArrayAsync(ct);
+            var content = new ByteArrayContent(body);
+            foreach (var header in streamed.Headers)
+            {
+                if (!string.Equals(header.Key, "Content-Length", StringComparison.OrdinalIgnoreCase))
+                    content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+            request.Content = content;
+        }
+        return await base.SendAsync(request, ct);
+    }
+
+    /// <summary>YARP's client for every cluster, with this handler in front of its connection handler.</summary>
+    public sealed class ClientFactory : ForwarderHttpClientFactory
+    {
+        protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
+            new SmallBodiesInOneWrite { InnerHandler = base.WrapHandler(context, handler) };
+    }
+}
