@@ -10,14 +10,15 @@ namespace MissionControl.Edge.Proxy;
 /// goes out with the headers in one write. YARP refuses a content swapped by a transform, hence a handler
 /// between it and the connection.
 /// </summary>
-public sealed class SmallBodiesInOneWrite : DelegatingHandler
+/// <param name="maxBytes">Bodies up to this size are read whole; larger or chunked ones stream as before.</param>
+public sealed class SmallBodiesInOneWrite(long maxBytes) : DelegatingHandler
 {
-    /// <summary>Bodies up to this size are read whole; larger or chunked ones stream as before.</summary>
-    public const int MaxBytes = 64 * 1024;
+    /// <summary>The default of Edge:BufferedBodyBytes [Edge__BufferedBodyBytes]; 0 streams every body.</summary>
+    public const int DefaultMaxBytes = 64 * 1024;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
-        if (request.Content is { Headers.ContentLength: > 0 and <= MaxBytes } streamed)
+        if (request.Content is { Headers.ContentLength: > 0 } streamed && streamed.Headers.ContentLength <= maxBytes)
         {
             var body = await streamed.ReadAsByteArrayAsync(ct);
             var content = new ByteArrayContent(body);
@@ -32,9 +33,11 @@ public sealed class SmallBodiesInOneWrite : DelegatingHandler
     }
 
     /// <summary>YARP's client for every cluster, with this handler in front of its connection handler.</summary>
-    public sealed class ClientFactory : ForwarderHttpClientFactory
+    public sealed class ClientFactory(IConfiguration configuration) : ForwarderHttpClientFactory
     {
+        private readonly long _maxBytes = Math.Max(0, configuration.GetValue<long?>("Edge:BufferedBodyBytes") ?? DefaultMaxBytes);
+
         protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
-            new SmallBodiesInOneWrite { InnerHandler = base.WrapHandler(context, handler) };
+            new SmallBodiesInOneWrite(_maxBytes) { InnerHandler = base.WrapHandler(context, handler) };
     }
 }
