@@ -125,8 +125,10 @@ public static class ServiceRoutes
         }).ToList();
 
         services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, SmallBodiesInOneWrite.ClientFactory>();
+        var bufferedBodyBytes = SmallBodiesInOneWrite.MaxBytes(configuration);
         return services.AddReverseProxy().LoadFromMemory(routes, clusters).AddTransforms(t =>
         {
+            t.AddRequestTransform(ctx => SmallBodiesInOneWrite.ReadWholeAsync(ctx, bufferedBodyBytes));
             t.AddRequestTransform(ctx =>
             {
                 var http = ctx.HttpContext;

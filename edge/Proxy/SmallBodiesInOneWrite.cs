@@ -1,4 +1,5 @@
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Transforms;
 
 namespace MissionControl.Edge.Proxy;
 
@@ -8,7 +9,9 @@ namespace MissionControl.Edge.Proxy;
 /// machines, measured with perf trace) and the service woke twice to read it. A body of known, small
 /// length is read into memory first (through YARP's own content, so YARP sees it consumed as usual) and
 /// goes out with the headers in one write. YARP refuses a content swapped by a transform, hence a handler
-/// between it and the connection.
+/// between it and the connection. The transform <see cref="ReadWholeAsync"/> first makes the request's body
+/// an in-memory copy, rewound for every attempt: a request refused by one instance is sent to another
+/// (<see cref="InstanceFailover"/>), and the handler consumed the body on the first.
 /// </summary>
 /// <param name="maxBytes">Bodies up to this size are read whole; larger or chunked ones stream as before.</param>
 public sealed class SmallBodiesInOneWrite(long maxBytes) : DelegatingHandler
@@ -32,10 +35,29 @@ public sealed class SmallBodiesInOneWrite(long maxBytes) : DelegatingHandler
         return await base.SendAsync(request, ct);
     }
 
+    public static long MaxBytes(IConfiguration configuration) => Math.Max(0, configuration.GetValue<long?>("Edge:BufferedBodyBytes") ?? DefaultMaxBytes);
+
+    /// <summary>A request transform: a small body becomes an in-memory copy, read once and rewound for each attempt.</summary>
+    public static async ValueTask ReadWholeAsync(RequestTransformContext ctx, long maxBytes)
+    {
+        var request = ctx.HttpContext.Request;
+        if (request.ContentLength is not > 0 || request.ContentLength > maxBytes) return;
+        if (request.Body is ReadWhole copy)
+        {
+            copy.Position = 0;
+            return;
+        }
+        var body = new byte[request.ContentLength.Value];
+        await request.Body.ReadExactlyAsync(body, ctx.CancellationToken);
+        request.Body = new ReadWhole(body);
+    }
+
+    private sealed class ReadWhole(byte[] body) : MemoryStream(body, writable: false);
+
     /// <summary>YARP's client for every cluster, with this handler in front of its connection handler.</summary>
     public sealed class ClientFactory(IConfiguration configuration) : ForwarderHttpClientFactory
     {
-        private readonly long _maxBytes = Math.Max(0, configuration.GetValue<long?>("Edge:BufferedBodyBytes") ?? DefaultMaxBytes);
+        private readonly long _maxBytes = MaxBytes(configuration);
 
         protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
             new SmallBodiesInOneWrite(_maxBytes) { InnerHandler = base.WrapHandler(context, handler) };
