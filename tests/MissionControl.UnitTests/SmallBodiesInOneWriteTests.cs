@@ -17,7 +17,7 @@ public sealed class SmallBodiesInOneWriteTests
         http.Request.ContentLength = body.Length;
         http.Request.Body = new MemoryStream(body);
         var sent = new List<(byte[] Body, string? Type, long? Length)>();
-        using var invoker = new HttpMessageInvoker(new SmallBodiesInOneWrite(SmallBodiesInOneWrite.DefaultMaxBytes) { InnerHandler = new Capture(sent) });
+        using var invoker = new HttpMessageInvoker(new SmallBodiesInOneWrite { InnerHandler = new Capture(sent) });
 
         // Two attempts, as InstanceFailover makes when the first instance refused the connection: each runs the
         // transforms and sends a request whose content reads the request's body when it is sent, as YARP's does.
