@@ -79,7 +79,11 @@ public static class EventLogRegistration
         bus.AddConsumer<EventLogConsumer>().Endpoint(e =>
         {
             e.Name = Queue;
-            e.ConcurrentMessageLimit = 256;
+            // MassTransit makes this limit the RabbitMQ client's dispatch concurrency: that many loops wait on
+            // one channel of deliveries, and each delivery wakes every idle loop. At 256, a lone event cost 255
+            // wake-ups that found nothing (a fifth of metrics' allocations while events came one at a time).
+            // 32 messages in consume at once still let a busy moment go into one commit.
+            e.ConcurrentMessageLimit = 32;
             e.PrefetchCount = 512;
         });
     }
