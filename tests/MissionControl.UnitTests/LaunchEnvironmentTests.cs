@@ -56,7 +56,7 @@ public sealed class LaunchEnvironmentTests : IDisposable
     {
         Assert.Equal(GCLatencyMode.Interactive, GCSettings.LatencyMode);
 
-        var repo = RepoRoot();
+        var repo = ReadyToRunPublishTests.RepoRoot();
         var apps = new[] { "AppHost", "edge", "services" }
             .SelectMany(dir => Directory.EnumerateFiles(Path.Combine(repo, dir), "*.csproj", SearchOption.AllDirectories)).ToList();
         Assert.Equal(LaunchConfiguration.Services.Length + 2, apps.Count); // the services, the edge and the AppHost
@@ -65,12 +65,5 @@ public sealed class LaunchEnvironmentTests : IDisposable
             var off = XDocument.Load(project).Descendants("ConcurrentGarbageCollection").Any(e => e.Value.Trim() == "false");
             Assert.False(off, $"{project} turns background GC off");
         }
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, AppHostPaths.SolutionFile))) return dir.FullName;
-        throw new InvalidOperationException("repository root not found");
     }
 }

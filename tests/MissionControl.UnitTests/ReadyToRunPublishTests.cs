@@ -94,7 +94,7 @@ public sealed class ReadyToRunPublishTests : IDisposable
 
     private string Folder(string name) => Directory.CreateDirectory(Path.Combine(_root.FullName, name)).FullName;
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, AppHostPaths.SolutionFile))) return dir.FullName;
