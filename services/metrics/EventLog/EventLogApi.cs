@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
 using MissionControl.EventLog;
 using MissionControl.InternalAuth;
+using MissionControl.Messaging;
 using MissionControl.Metrics.Data;
 
 namespace MissionControl.Metrics.EventLog;
@@ -121,7 +122,7 @@ public static class EventLogApi
                     await body.FlushAsync(ct);
                     lastWrite = DateTime.UtcNow;
                 }
-                lookInDatabase = await Task.WhenAny(added, Task.Delay(FeedPollInterval, ct)) != added;
+                lookInDatabase = !await added.CompletedWithinAsync(FeedPollInterval, ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }

@@ -71,7 +71,9 @@ public sealed class WebhookDispatcher(
             }
             try
             {
-                full = await Task.WhenAny(added, woken, Task.Delay(options.PollInterval, ct)) != added;
+                // A full pass after a wake or a quiet poll interval; after a logged event only the due work.
+                await Task.WhenAny(added, woken).CompletedWithinAsync(options.PollInterval, ct);
+                full = woken.IsCompleted || !added.IsCompleted;
             }
             catch (OperationCanceledException) { }
         }

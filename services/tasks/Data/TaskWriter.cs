@@ -95,7 +95,7 @@ public sealed class TaskWriter(IServiceScopeFactory scopes, DatabaseWriteGate ga
     {
         var more = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _more, more);
-        if (_queue.Count < LingerBatch) await Task.WhenAny(more.Task, Task.Delay(_linger));
+        if (_queue.Count < LingerBatch) await more.Task.CompletedWithinAsync(_linger, CancellationToken.None);
         Volatile.Write(ref _more, null);
     }
 }
