@@ -81,7 +81,7 @@ public sealed class EventLogWriter(
                 if (batch.Count == 0)
                 {
                     // Held back behind a missing delivery: wait for it (or for the gap timeout).
-                    await Task.WhenAny(_incoming.Reader.WaitToReadAsync(ct).AsTask(), Task.Delay(2, ct));
+                    await _incoming.Reader.WaitToReadAsync(ct).AsTask().CompletedWithinAsync(TimeSpan.FromMilliseconds(2), ct);
                     continue;
                 }
                 if (await TryWriteAsync(batch, ct))
