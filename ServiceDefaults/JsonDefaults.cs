@@ -12,6 +12,14 @@ public static class JsonDefaults
 
     public static JsonSerializerOptions Configure(JsonSerializerOptions o)
     {
+        ConfigureConventions(o);
+        o.Converters.Add(new TaskSnapshotJsonConverter());
+        return o;
+    }
+
+    /// <summary>The conventions alone, without the hand-written writers (which follow them).</summary>
+    internal static JsonSerializerOptions ConfigureConventions(JsonSerializerOptions o)
+    {
         o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         o.DictionaryKeyPolicy = null;
         o.Converters.Add(new UtcDateTimeOffsetConverter());
@@ -31,7 +39,9 @@ public static class JsonDefaults
         public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             reader.GetDateTimeOffset().ToUniversalTime();
 
-        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => WriteValue(writer, value);
+
+        public static void WriteValue(Utf8JsonWriter writer, DateTimeOffset value)
         {
             var t = value.UtcDateTime;
             Span<byte> s = stackalloc byte[27];
