@@ -147,12 +147,11 @@ internal sealed class LaunchConfiguration
             // An app started while the broker boots is kept off one CPU for those seconds (BootAffinity); the
             // runtime sizes its thread pool and Kestrel's I/O queues from the CPUs it sees when it starts.
             ["DOTNET_PROCESSOR_COUNT"] = Get("DOTNET_PROCESSOR_COUNT") ?? Environment.ProcessorCount.ToString(),
-            // A method is recompiled optimized after 1,000 calls, not the runtime's 30: start-up code (EF's model
-            // building, DI, configuration binding) runs a few dozen to hundreds of times and was recompiled for
-            // nothing, while request paths pass 1,000 calls within a second of load. Measured, 5 starts each,
-            // alternated: 16.1 s of CPU to healthy across the processes against 17.5 s, healthy in 10.2 s against
-            // 10.8 s (means); create and list requests/s within the run-to-run spread.
-            ["DOTNET_TC_CallCountThreshold"] = Get("DOTNET_TC_CallCountThreshold") ?? "1000",
+            // No DOTNET_TC_CallCountThreshold here: the runtime recompiles a method optimized after 30 calls. At 1,000
+            // (tried to spare start-up code a recompile) the code that runs once per batch rather than per request (the
+            // event log's consumer and writer, the write gate, the outbox relay) stayed ReadyToRun for minutes under load:
+            // metrics recompiled 1,100 methods 40 s into a bench, tasks 740. Alternated, 3 runs each: create c16 876-1,435/s
+            // against 723-988/s, list c16 912-1,207/s against 922-999/s (bench/results/2026-12-07-call-count-threshold.txt).
             // No DOTNET_TC_CallCountingDelayMs here: a 2 s delay (half the JIT time while starting) kept tasks
             // and metrics at ReadyToRun and tier-0 code for good under load, since each new method restarts
             // the delay and a busy service keeps meeting new ones: create c16 711/s against 984/s with the
