@@ -1,3 +1,4 @@
+using MissionControl.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -316,7 +317,7 @@ public sealed class EventLogOnPostgresTests(BrokerFixture broker, PostgresFixtur
             // The writer's ring takes the event just after its commit, and the commit is what notified the second
             // instance: the second one may have sent it a moment before the writer's ring has it.
             var writersRing = Service<RecentEvents>();
-            for (var waited = 0; writersRing.ReadAfter(seq - 1, 1).Count == 0 && waited < 5_000; waited += 10) await Task.Delay(10);
+            await Eventually.HoldsAsync(() => writersRing.ReadAfter(seq - 1, 1).Count > 0, "the writer's ring has the event", seconds: 5);
             Assert.Single(writersRing.ReadAfter(seq - 1, 1));
         }
         finally

@@ -1,3 +1,4 @@
+using MissionControl.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
@@ -56,18 +57,6 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
     private async Task<List<JsonElement>> DeliveriesAsync(Guid id) =>
         (await Owner.GetFromJsonAsync<JsonElement>($"/api/v1/webhooks/{id}/deliveries?limit=200")).GetProperty("items").EnumerateArray().ToList();
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException(what);
-            await Task.Delay(50);
-        }
-    }
-
-    private static Task EventuallyAsync(Func<bool> condition, string what, int seconds = 30) => EventuallyAsync(() => Task.FromResult(condition()), what, seconds);
-
     private static List<Guid> Ids(IEnumerable<ReceivedWebhook> received) => received.Select(r => r.Json.GetProperty("id").GetGuid()).ToList();
 
     [Fact]
@@ -95,7 +84,7 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
         await Bus.PublishAsync(StatusChangedEvent(board, task, "in_progress", "review", at.AddSeconds(2)), ids[2]);
         await Bus.PublishAsync(TaskCreatedEvent(board, Guid.NewGuid(), at.AddSeconds(3)), ids[3]);
 
-        await EventuallyAsync(() => Receiver.Accepted("/hook").Count >= 4, "four events accepted");
+        await Eventually.HoldsAsync(() => Receiver.Accepted("/hook").Count >= 4, "four events accepted");
         await Task.Delay(500); // nothing more may arrive
         var accepted = Receiver.Accepted("/hook");
         Assert.Equal(ids, Ids(accepted));
@@ -115,7 +104,7 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
         Assert.Equal(["task.created", "task.status_changed", "task.status_changed", "task.created"], accepted.Select(r => r.Event));
         Assert.Equal("in_progress", accepted[1].Json.GetProperty("data").GetProperty("task").GetProperty("status").GetString());
 
-        await EventuallyAsync(async () => (await DeliveriesAsync(webhook)).All(d => d.GetProperty("status").GetString() == "succeeded"), "deliveries settled");
+        await Eventually.HoldsAsync(async () => (await DeliveriesAsync(webhook)).All(d => d.GetProperty("status").GetString() == "succeeded"), "deliveries settled");
         var deliveries = await DeliveriesAsync(webhook);
         Assert.Equal(4, deliveries.Count);
         var first = deliveries[^1]; // newest first
@@ -138,10 +127,10 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
         var ids = Enumerable.Range(0, 12).Select(_ => Guid.NewGuid()).ToList();
         for (var i = 0; i < ids.Count; i++) await Bus.PublishAsync(TaskCreatedEvent(board, Guid.NewGuid(), at.AddSeconds(i)), ids[i]);
 
-        await EventuallyAsync(() => Receiver.Accepted("/many").Count >= ids.Count, "twelve events accepted");
+        await Eventually.HoldsAsync(() => Receiver.Accepted("/many").Count >= ids.Count, "twelve events accepted");
         Assert.Equal(ids, Ids(Receiver.Accepted("/many")));
         // KeepDeliveries is 8 here: the four oldest go (with their attempts) when the worker runs out of work.
-        await EventuallyAsync(async () => (await DeliveriesAsync(webhook)).Count == 8, "deliveries pruned to the newest 8");
+        await Eventually.HoldsAsync(async () => (await DeliveriesAsync(webhook)).Count == 8, "deliveries pruned to the newest 8");
         Assert.Equal(ids[4..].AsEnumerable().Reverse(), (await DeliveriesAsync(webhook)).Select(d => d.GetProperty("event_id").GetGuid()));
     }
 
@@ -156,7 +145,7 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
         var later = Guid.NewGuid();
         await Bus.PublishAsync(TaskCreatedEvent(board, Guid.NewGuid(), DateTimeOffset.UtcNow), held);
 
-        await EventuallyAsync(async () => (await GetAsync(webhook)).GetProperty("disabled_reason").ValueKind == JsonValueKind.String, "circuit open");
+        await Eventually.HoldsAsync(async () => (await GetAsync(webhook)).GetProperty("disabled_reason").ValueKind == JsonValueKind.String, "circuit open");
         var resource = await GetAsync(webhook);
         Assert.False(resource.GetProperty("enabled").GetBoolean());
         Assert.Equal("circuit_open", resource.GetProperty("disabled_reason").GetString());
@@ -187,7 +176,7 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
         Assert.Equal(JsonValueKind.Null, reopened.GetProperty("disabled_reason").ValueKind);
         Assert.Equal(0, reopened.GetProperty("consecutive_failures").GetInt32());
 
-        await EventuallyAsync(() => Receiver.Accepted("/down").Count >= 3, "held and later events delivered");
+        await Eventually.HoldsAsync(() => Receiver.Accepted("/down").Count >= 3, "held and later events delivered");
         await Task.Delay(300);
         // The held event first, then what came after it (the failure notice itself is an admin event too).
         var accepted = Ids(Receiver.Accepted("/down"));
@@ -201,7 +190,7 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
     private async Task<JsonElement> EventuallyFoundAsync(string type)
     {
         JsonElement found = default;
-        await EventuallyAsync(async () =>
+        await Eventually.HoldsAsync(async () =>
         {
             var page = await Edge.GetFromJsonAsync<JsonElement>($"/internal/events?organization_id={Org}&limit=500");
             foreach (var e in page.GetProperty("items").EnumerateArray())
@@ -384,8 +373,8 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
 
         var eventId = Guid.NewGuid();
         await Bus.PublishAsync(TaskCreatedEvent(Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow), eventId);
-        await EventuallyAsync(() => Receiver.Accepted("/tr").Any(r => r.Event == "task.created"), "event delivered");
-        await EventuallyAsync(async () => (await DeliveriesAsync(webhook)).Any(d => d.GetProperty("event_id").GetGuid() == eventId
+        await Eventually.HoldsAsync(() => Receiver.Accepted("/tr").Any(r => r.Event == "task.created"), "event delivered");
+        await Eventually.HoldsAsync(async () => (await DeliveriesAsync(webhook)).Any(d => d.GetProperty("event_id").GetGuid() == eventId
             && d.GetProperty("status").GetString() == "succeeded"), "delivery settled");
         var original = (await DeliveriesAsync(webhook)).Single(d => d.GetProperty("event_id").GetGuid() == eventId);
 
@@ -394,12 +383,12 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
         var again = await redeliver.Content.ReadFromJsonAsync<JsonElement>();
         Assert.NotEqual(original.GetProperty("id").GetGuid(), again.GetProperty("id").GetGuid());
         Assert.Equal(eventId, again.GetProperty("event_id").GetGuid());
-        await EventuallyAsync(() => Receiver.Accepted("/tr").Count(r => r.Json.GetProperty("id").GetGuid() == eventId) == 2, "redelivered");
+        await Eventually.HoldsAsync(() => Receiver.Accepted("/tr").Count(r => r.Json.GetProperty("id").GetGuid() == eventId) == 2, "redelivered");
         var both = Receiver.Accepted("/tr").Where(r => r.Json.GetProperty("id").GetGuid() == eventId).ToList();
         Assert.Equal(both[0].Body, both[1].Body);
         Assert.NotEqual(both[0].DeliveryId, both[1].DeliveryId);
         Assert.Equal(again.GetProperty("id").GetString(), both[1].DeliveryId);
-        await EventuallyAsync(async () => (await Owner.GetFromJsonAsync<JsonElement>(
+        await Eventually.HoldsAsync(async () => (await Owner.GetFromJsonAsync<JsonElement>(
             $"/api/v1/webhooks/{webhook}/deliveries/{again.GetProperty("id").GetGuid()}")).GetProperty("status").GetString() == "succeeded", "redelivery settled");
         Assert.Equal(HttpStatusCode.NotFound, (await Owner.PostAsync($"/api/v1/webhooks/{webhook}/deliveries/{Guid.NewGuid()}/redeliver", null)).StatusCode);
     }
@@ -423,7 +412,7 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
         // Another organization's events never reach this one's webhooks.
         await Bus.PublishAsync(TaskCreatedEvent(Guid.NewGuid(), Guid.NewGuid(), now) with { OrganizationId = Guid.NewGuid() });
 
-        await EventuallyAsync(() => Receiver.Accepted("/all").Count >= 2 && Receiver.Accepted("/tasks").Count >= 1 && Receiver.Accepted("/gw").Count >= 1,
+        await Eventually.HoldsAsync(() => Receiver.Accepted("/all").Count >= 2 && Receiver.Accepted("/tasks").Count >= 1 && Receiver.Accepted("/gw").Count >= 1,
             "deliveries");
         await Task.Delay(500);
         Assert.Equal([gateway, task], Ids(Receiver.Accepted("/all")));
@@ -432,7 +421,7 @@ public abstract class WebhookTests(BrokerFixture broker) : MetricsServiceTest(br
         Assert.Equal("internal", (await WaitLoggedAsync(internalEvent)).GetProperty("audience").GetString());
         // The cursor has moved past everything it finished, internal events included.
         var head = (await Edge.GetFromJsonAsync<JsonElement>("/internal/events/head")).GetProperty("seq").GetInt64();
-        await EventuallyAsync(async () => (await GetAsync(tasks)).GetProperty("cursor").GetInt64() >= head - 1, "cursor advanced");
+        await Eventually.HoldsAsync(async () => (await GetAsync(tasks)).GetProperty("cursor").GetInt64() >= head - 1, "cursor advanced");
         _ = all;
         _ = gateways;
     }
