@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MissionControl.InternalAuth;
 using MissionControl.Messaging;
@@ -36,6 +37,12 @@ public static class MissionControlService
         app.UseAuthorization();
         app.MapDefaultEndpoints();
         await app.MigrateDatabaseAsync<TContext>();
+        if (app.Configuration.GetValue<bool>(ServiceDatabase.MigrateOnlyKey))
+        {
+            // The migration process of ServiceDatabase.MigrateInChildProcessKey: its work is done (disposing flushes the logs).
+            await app.DisposeAsync();
+            Environment.Exit(0);
+        }
         return app;
     }
 }
