@@ -38,7 +38,11 @@ public sealed class SessionTests(OpenClawGatewayFixture fixture, ITestOutputHelp
         var disconnected = states.First(s => s.State == GatewaySessionState.Disconnected);
         Assert.Equal(GatewayException.ConnectionClosed, disconnected.Error?.Code);
         Assert.Equal(1012, disconnected.Error?.CloseCode);
-        Assert.Contains(events.All, e => e.Name == "shutdown");
+        // The gateway broadcasts a shutdown event before that close as a rule, but not always: one CI run saw close 1012
+        // without it. What the session does rests on the close code alone; when the event came, the close says so.
+        var announced = events.All.Any(e => e.Name == "shutdown");
+        output.WriteLine($"shutdown event before the close: {(announced ? "yes" : "no")}");
+        Assert.Equal(announced, disconnected.Error!.Message.Contains("after a shutdown event"));
         Assert.NotEqual(firstConnection, session.Hello!.ConnectionId);
         var health = await session.RequestAsync("health", null, ct);
         Assert.True(health.GetProperty("ok").GetBoolean());
