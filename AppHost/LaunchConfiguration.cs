@@ -189,7 +189,7 @@ internal sealed class LaunchConfiguration
             // Keys that encrypt secrets at rest (webhook secrets, gateway tokens) live outside the database.
             env["DataProtection__KeysPath"] = Path.Combine(_paths.State, "keys", project.Name);
             // Pending migrations (a first start) are applied by a short-lived copy of the service: what migrating
-            // compiles and loads would stay in the serving process, 3-8 MB each (ServiceDatabase).
+            // compiles and loads would stay in the serving process, about 10 MB across the services (ServiceDatabase).
             env["Database__MigrateInChildProcess"] = Get("Database__MigrateInChildProcess") ?? "true";
             env[$"ConnectionStrings__{project.ConnectionName}"] = Postgres is not null
                 ? $"{Postgres};Database={project.Database}"
