@@ -1,7 +1,6 @@
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MissionControl.InternalAuth;
 using MissionControl.Messaging;
@@ -37,7 +36,7 @@ public static class MissionControlService
         app.UseAuthorization();
         app.MapDefaultEndpoints();
         await app.MigrateDatabaseAsync<TContext>();
-        if (app.Configuration.GetValue<bool>(ServiceDatabase.MigrateOnlyKey))
+        if (ServiceDatabase.IsMigrationProcess(app.Configuration))
         {
             // The migration process of ServiceDatabase.MigrateInChildProcessKey: its work is done (disposing flushes the logs).
             await app.DisposeAsync();

@@ -51,6 +51,9 @@ public static class ServiceDatabase
     /// <summary>Set on the process that applies the migrations for a service and exits (<see cref="MigrateInChildProcessKey"/>).</summary>
     public const string MigrateOnlyKey = "Database:MigrateOnly";
 
+    /// <summary>This process is the copy that only applies the migrations (<see cref="MigrateOnlyKey"/>).</summary>
+    public static bool IsMigrationProcess(IConfiguration configuration) => configuration.GetValue<bool>(MigrateOnlyKey);
+
     /// <summary>
     /// Pending migrations are applied by a short-lived copy of this process, not by the process that then serves
     /// (the AppHost and the Kubernetes config set it). What migrating loads and compiles stays in a process for
@@ -70,7 +73,7 @@ public static class ServiceDatabase
             var dir = Path.GetDirectoryName(Path.GetFullPath(db.Database.GetDbConnection().DataSource));
             if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         }
-        if (!app.Configuration.GetValue<bool>(MigrateOnlyKey) && app.Configuration.GetValue<bool>(MigrateInChildProcessKey))
+        if (!IsMigrationProcess(app.Configuration) && app.Configuration.GetValue<bool>(MigrateInChildProcessKey))
         {
             // Only the question is asked here; the child takes its turn (below) and asks again.
             if ((await db.Database.GetPendingMigrationsAsync()).Any())

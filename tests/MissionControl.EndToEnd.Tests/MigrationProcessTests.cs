@@ -20,8 +20,9 @@ public sealed partial class MigrationProcessTests(BrokerFixture broker)
         var orgs = await system.StartAsync("orgs", "MissionControl.Orgs", Settings(system));
         var log = Path.Combine(system.WorkDir, "orgs.log");
 
-        var applied = AppliedIn().Matches(File.ReadAllText(log)).Single();
-        var reported = AppliedBy().Matches(File.ReadAllText(log)).Single();
+        var firstStart = File.ReadAllText(log);
+        var applied = AppliedIn().Matches(firstStart).Single();
+        var reported = AppliedBy().Matches(firstStart).Single();
         var child = int.Parse(applied.Groups["pid"].Value);
         Assert.Equal(child, int.Parse(reported.Groups["pid"].Value));
         Assert.True(int.Parse(applied.Groups["count"].Value) > 0);
