@@ -20,8 +20,12 @@ public static class MissionControlService
         builder.AddServiceDefaults();
         builder.AddInternalTokenAuth();
         builder.AddServiceDatabase<TContext, TSqlite, TPostgres>(serviceName.Replace("-", "") + "db");
-        builder.AddMissionControlBus(serviceName, consumers);
-        builder.AddOutboxRelay<TContext>();
+        builder.AddMissionControlBus(serviceName, bus =>
+        {
+            consumers?.Invoke(bus);
+            bus.AddConsumer<EventsLoggedConsumer>();
+        });
+        builder.AddOutboxRelay<TContext>(serviceName);
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
     }

@@ -10,7 +10,23 @@ namespace MissionControl.Contracts;
 /// confirm, the broker's routing and a delivery with its ack each. Not an <see cref="IIntegrationEvent"/>:
 /// it has an exchange of its own, so its events reach the log once.
 /// </summary>
-public sealed record EventBatch(IReadOnlyList<BatchedEvent> Events);
+public sealed record EventBatch(IReadOnlyList<BatchedEvent> Events)
+{
+    /// <summary>
+    /// Set when the publisher sent the batch without the broker's persistence and keeps its events until
+    /// the log reports them logged (<see cref="EventsLogged"/>): the publishing process's receipt name.
+    /// </summary>
+    public string? Source { get; init; }
+
+    /// <summary>With <see cref="Source"/>: the publisher's number for the batch (its last outbox row).</summary>
+    public long Through { get; init; }
+}
+
+/// <summary>
+/// The event log's report to a publisher (<see cref="Source"/>): these batches of its are logged, so it may
+/// forget their events. Sent a few times a second, for batches that named a source.
+/// </summary>
+public sealed record EventsLogged(string Source, IReadOnlyList<long> Batches);
 
 /// <summary>One event of a batch: its id, its type's full name and its JSON (<see cref="EventRouting.Json"/>).</summary>
 public sealed record BatchedEvent(Guid MessageId, string Type, JsonElement Payload);

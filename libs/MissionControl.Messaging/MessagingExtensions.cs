@@ -92,9 +92,15 @@ public static class MessagingExtensions
         public override string Consumer<T>() => _queue;
     }
 
-    /// <summary>The relay that publishes <typeparamref name="TContext"/>'s outbox rows, and the hook that wakes it.</summary>
-    public static IHostApplicationBuilder AddOutboxRelay<TContext>(this IHostApplicationBuilder builder) where TContext : DbContext
+    /// <summary>
+    /// The relay that publishes <typeparamref name="TContext"/>'s outbox rows, the hook that wakes it, and what
+    /// lets it send the event log's batches transient (<see cref="EventLogReceipts"/>; the bus must also have
+    /// an <see cref="EventsLoggedConsumer"/>).
+    /// </summary>
+    public static IHostApplicationBuilder AddOutboxRelay<TContext>(this IHostApplicationBuilder builder, string serviceName) where TContext : DbContext
     {
+        builder.Services.AddSingleton(new EventLogReceipts(serviceName));
+        builder.Services.AddReceiveEndpointObserver<BrokerConnectionWatch>();
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<IInterceptor, OutboxCommitInterceptor>();
         builder.Services.AddSingleton<OutboxRelay<TContext>>();

@@ -235,9 +235,19 @@ internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : SaveChanges
 /// failed publish, a poll interval without a commit, rows held beyond the limit, the start) sends it
 /// back to reading the table, which is always complete.
 /// </para>
+/// <para>
+/// From memory, the events only the log reads go out transient (<see cref="EventBatch.Source"/>): the broker
+/// confirms them without writing them to disk first, which was the longest wait on a write's way to its SSE
+/// event. Their rows stay in the table until the log reports them logged (<see cref="EventLogReceipts"/>). If the
+/// bus loses its broker connection (the broker may have restarted without them), or the log has not reported
+/// a batch within <see cref="LogReportTimeout"/>, the relay reads the table from its start again and publishes
+/// them once more, persistent: the log skips ids it already has. The table path (the start, after a failure,
+/// and always on PostgreSQL, where several instances may share the table) publishes everything persistent.
+/// </para>
 /// </summary>
 public sealed class OutboxRelay<TContext>(
-    IServiceScopeFactory scopes, IBus bus, OutboxSignal signal, ILogger<OutboxRelay<TContext>> log) : BackgroundService
+    IServiceScopeFactory scopes, IBus bus, OutboxSignal signal, ILogger<OutboxRelay<TContext>> log, EventLogReceipts? receipts = null)
+    : BackgroundService
     where TContext : DbContext
 {
     private const int BatchSize = 200;
@@ -262,8 +272,26 @@ public sealed class OutboxRelay<TContext>(
     /// A crash before it publishes them again, as a crash between a publish and its delete always could.
     /// </summary>
     private long? _deleteThrough;
+    private long _deletedThrough;
     private long _lastDelete;
     private static readonly TimeSpan DeleteInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Batches sent transient from memory, oldest first, whose rows stay until the log reports them logged.</summary>
+    private readonly Queue<(long First, long Through, long SentAt)> _awaitingLog = new();
+    private readonly HashSet<long> _reportedLogged = [];
+    private int _connectionLossesSeen;
+
+    /// <summary>
+    /// Rows up to here were handled from memory (published, or sent and awaiting the log's report): a table read
+    /// starts after them. Zero when the table must be read from its start (the start, after a failure, when
+    /// transient batches may be lost).
+    /// </summary>
+    private long _skipThrough;
+
+    /// <summary>How long a transient batch may wait for the log's report before it is published again, persistent.</summary>
+    internal TimeSpan LogReportTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    private static readonly IPipe<PublishContext> Transient = Pipe.Execute<PublishContext>(c => c.Durable = false);
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
@@ -273,6 +301,7 @@ public sealed class OutboxRelay<TContext>(
             try
             {
                 var woken = await signal.WaitAsync(PollInterval, ct);
+                CheckAwaitingLog();
                 if (!woken || !await RelayHeldAsync(ct))
                 {
                     while (await RelayBatchAsync(ct) == BatchSize) { }
@@ -282,7 +311,7 @@ public sealed class OutboxRelay<TContext>(
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { break; }
             catch (Exception ex)
             {
-                _handledThrough = null;
+                RepublishAwaiting(null); // a failed publish may be a lost connection
                 failures++;
                 var delay = TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(failures, 10))));
                 log.LogWarning(ex, "Outbox relay failed ({Failures} in a row); retrying in {Delay}", failures, delay);
@@ -325,20 +354,80 @@ public sealed class OutboxRelay<TContext>(
             var batch = rows.GetRange(start, Math.Min(BatchSize, rows.Count - start));
             var published = await PublishAsync(scope, db, batch, deferDelete: true, ct);
             Interlocked.Add(ref _fromMemory, published);
-            _handledThrough = _deleteThrough = batch[^1].Sequence;
+            _handledThrough = _deleteThrough = _skipThrough = batch[^1].Sequence;
         }
         if (Environment.TickCount64 - _lastDelete >= DeleteInterval.TotalMilliseconds) await DeletePublishedAsync(scope, db);
         return true;
     }
 
-    /// <summary>Deletes the rows published from memory so far (never a dead row: those stay for inspection).</summary>
+    /// <summary>
+    /// Deletes the rows published from memory so far, up to the oldest batch the log has not reported logged
+    /// (never a dead row: those stay for inspection).
+    /// </summary>
     private async Task DeletePublishedAsync(AsyncServiceScope scope, TContext db)
     {
         _lastDelete = Environment.TickCount64;
-        if (_deleteThrough is not { } through) return;
-        using (await scope.ServiceProvider.GetRequiredService<DatabaseWriteGate>().EnterAsync(CancellationToken.None))
-            await db.Database.ExecuteSqlAsync($"DELETE FROM outbox_messages WHERE sequence <= {through} AND dead_at IS NULL", CancellationToken.None);
-        _deleteThrough = null;
+        TakeLogReports();
+        if (_deleteThrough is not { } published) return;
+        var through = _awaitingLog.TryPeek(out var oldest) ? Math.Min(published, oldest.First - 1) : published;
+        if (through > _deletedThrough)
+        {
+            using (await scope.ServiceProvider.GetRequiredService<DatabaseWriteGate>().EnterAsync(CancellationToken.None))
+                await db.Database.ExecuteSqlAsync($"DELETE FROM outbox_messages WHERE sequence <= {through} AND dead_at IS NULL", CancellationToken.None);
+            _deletedThrough = through;
+        }
+        if (through == published) _deleteThrough = null;
+    }
+
+    /// <summary>Batches the log reported logged leave the waiting list (their rows may go at the next delete).</summary>
+    private void TakeLogReports()
+    {
+        if (receipts is null) return;
+        while (receipts.TryTakeLogged(out var through)) _reportedLogged.Add(through);
+        while (_awaitingLog.TryPeek(out var oldest) && _reportedLogged.Remove(oldest.Through)) _awaitingLog.Dequeue();
+        // Reports that will never match (a batch already published again, a redelivered report): only the
+        // oldest batch's is ever looked for, and a report is never older than that.
+        if (_reportedLogged.Count > _awaitingLog.Count)
+        {
+            var oldestFirst = _awaitingLog.TryPeek(out var o) ? o.First : long.MaxValue;
+            _reportedLogged.RemoveWhere(t => t < oldestFirst);
+        }
+    }
+
+    /// <summary>Publishes the waiting batches again when the broker may have lost them or the log has not reported them in time.</summary>
+    private void CheckAwaitingLog()
+    {
+        if (receipts is null) return;
+        TakeLogReports();
+        var losses = receipts.ConnectionLosses;
+        if (losses != _connectionLossesSeen)
+        {
+            _connectionLossesSeen = losses;
+            RepublishAwaiting("the bus lost its broker connection");
+        }
+        else if (_awaitingLog.TryPeek(out var oldest) && Environment.TickCount64 - oldest.SentAt > LogReportTimeout.TotalMilliseconds)
+        {
+            RepublishAwaiting($"the event log did not report them logged within {LogReportTimeout.TotalSeconds:0} s");
+        }
+    }
+
+    /// <summary>
+    /// Forgets the waiting batches, so the next pass reads the table from its start and publishes their rows
+    /// again, persistent (with the rows after them not yet deleted: consumers and the log skip ids they have).
+    /// </summary>
+    private void RepublishAwaiting(string? why)
+    {
+        if (_awaitingLog.TryPeek(out var oldest))
+        {
+            if (why is not null)
+                log.LogWarning("Publishing {Count} event-log batch(es) again, persistent, from outbox row {First}: {Why}",
+                    _awaitingLog.Count, oldest.First, why);
+            if (_deleteThrough is { } published) _deleteThrough = Math.Min(published, oldest.First - 1);
+        }
+        _awaitingLog.Clear();
+        _reportedLogged.Clear();
+        _skipThrough = 0;
+        _handledThrough = null;
     }
 
     /// <summary>Reads and publishes the oldest rows of the table; returns how many were read, so the caller keeps going while the table is full.</summary>
@@ -363,10 +452,12 @@ public sealed class OutboxRelay<TContext>(
         // its rows (locked until its transaction ends) and skips rows another relay holds. SQLite has
         // one process per database file, so no claim is needed there.
         await using var claim = db.Database.IsPostgres() ? await db.Database.BeginTransactionAsync(ct) : null;
+        var after = _skipThrough;
         var batch = claim is null
-            ? await db.Set<OutboxMessage>().AsNoTracking().Where(m => m.DeadAt == null).OrderBy(m => m.Sequence).Take(BatchSize).ToListAsync(ct)
+            ? await db.Set<OutboxMessage>().AsNoTracking().Where(m => m.DeadAt == null && m.Sequence > after).OrderBy(m => m.Sequence).Take(BatchSize)
+                .ToListAsync(ct)
             : await db.Set<OutboxMessage>().FromSql(
-                    $"SELECT * FROM outbox_messages WHERE dead_at IS NULL ORDER BY sequence LIMIT {BatchSize} FOR UPDATE SKIP LOCKED")
+                    $"SELECT * FROM outbox_messages WHERE dead_at IS NULL AND sequence > {after} ORDER BY sequence LIMIT {BatchSize} FOR UPDATE SKIP LOCKED")
                 .AsNoTracking().ToListAsync(ct);
         if (batch.Count > 0)
         {
@@ -381,25 +472,28 @@ public sealed class OutboxRelay<TContext>(
 
     /// <summary>
     /// Publishes rows in sequence order (started together on one connection, so confirms overlap; events
-    /// only the log reads in batches, <see cref="EventBatch"/>), marks
-    /// the ones that can never be published dead, and deletes the published ones (unless told to leave
-    /// that to <see cref="DeletePublishedAsync"/>, when all went out); throws when any failed.
+    /// only the log reads in batches, <see cref="EventBatch"/>, transient from memory when the log reports
+    /// back), marks the ones that can never be published dead, and deletes the published ones (unless told to
+    /// leave that to <see cref="DeletePublishedAsync"/>, when all went out); throws when any failed.
     /// </summary>
     private async Task<int> PublishAsync(AsyncServiceScope scope, TContext db, List<OutboxMessage> batch, bool deferDelete, CancellationToken ct)
     {
+        var transient = deferDelete && receipts is not null;
         var published = new List<long>(batch.Count);
         Exception? firstError = null;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             timeout.CancelAfter(PublishTimeout);
             // Rows in order; a run of consecutive events only the log reads goes out as one EventBatch.
-            var sends = new List<(List<OutboxMessage> Rows, Task Publish)>(batch.Count);
+            var sends = new List<(List<OutboxMessage> Rows, Task Publish, bool AwaitsLog)>(batch.Count);
             List<OutboxMessage>? runRows = null;
             List<BatchedEvent>? run = null;
             void EndRun()
             {
                 if (run is null) return;
-                sends.Add((runRows!, bus.Publish(new EventBatch(run), timeout.Token)));
+                sends.Add(transient
+                    ? (runRows!, bus.Publish(new EventBatch(run) { Source = receipts!.Source, Through = runRows![^1].Sequence }, Transient, timeout.Token), true)
+                    : (runRows!, bus.Publish(new EventBatch(run), timeout.Token), false));
                 run = null;
                 runRows = null;
             }
@@ -430,15 +524,16 @@ public sealed class OutboxRelay<TContext>(
                     continue;
                 }
                 EndRun();
-                sends.Add(([row], bus.Publish(message!, type, Pipe.Execute<PublishContext>(c => c.MessageId = row.MessageId), timeout.Token)));
+                sends.Add(([row], bus.Publish(message!, type, Pipe.Execute<PublishContext>(c => c.MessageId = row.MessageId), timeout.Token), false));
             }
             EndRun();
-            foreach (var (rows, publish) in sends)
+            foreach (var (rows, publish, awaitsLog) in sends)
             {
                 try
                 {
                     await publish;
                     foreach (var row in rows) published.Add(row.Sequence);
+                    if (awaitsLog) _awaitingLog.Enqueue((rows[0].Sequence, rows[^1].Sequence, Environment.TickCount64));
                 }
                 catch (Exception ex)
                 {
@@ -451,7 +546,9 @@ public sealed class OutboxRelay<TContext>(
             }
         }
 
-        if (published.Count > 0 && (!deferDelete || firstError is not null))
+        // After a failure from memory, the rows that went out stay unless the batch was persistent: a transient
+        // batch's rows must wait for the log's report, and the table pass that follows publishes them again.
+        if (published.Count > 0 && (!deferDelete || (firstError is not null && !transient)))
             using (await scope.ServiceProvider.GetRequiredService<DatabaseWriteGate>().EnterAsync(CancellationToken.None))
                 await DeleteAsync(db, db.Database.IsPostgres(), published);
         if (firstError is not null)

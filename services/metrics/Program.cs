@@ -15,6 +15,8 @@ builder.Services.AddSingleton<LogNotifications>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<LogNotifications>());
 builder.Services.AddSingleton<EventLogWriter>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventLogWriter>());
+builder.Services.AddSingleton<LogReceiptSender>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<LogReceiptSender>());
 builder.Services.AddSingleton<EventLogRetention>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventLogRetention>());
 builder.Services.AddReadModels();

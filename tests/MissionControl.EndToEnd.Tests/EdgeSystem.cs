@@ -23,13 +23,18 @@ public sealed class EdgeSystem : IAsyncDisposable
     private Dictionary<string, string?> _edgeEnvironment = [];
 
     /// <param name="agents">Also run the agents service and the gateway-bridge (with their settings), as the AppHost does.</param>
+    public static Task<EdgeSystem> StartAsync(
+        BrokerFixture broker, IReadOnlyDictionary<string, string?>? edgeSettings = null, IReadOnlyDictionary<string, string?>? agents = null) =>
+        StartAsync(broker.ConnectionString, edgeSettings, agents);
+
+    /// <summary>The system on the broker at <paramref name="broker"/> (a test's own, e.g. one it restarts).</summary>
     public static async Task<EdgeSystem> StartAsync(
-        BrokerFixture broker, IReadOnlyDictionary<string, string?>? edgeSettings = null, IReadOnlyDictionary<string, string?>? agents = null)
+        string broker, IReadOnlyDictionary<string, string?>? edgeSettings = null, IReadOnlyDictionary<string, string?>? agents = null)
     {
         var system = new EdgeSystem();
         var common = new Dictionary<string, string?>
         {
-            ["ConnectionStrings__messaging"] = broker.ConnectionString,
+            ["ConnectionStrings__messaging"] = broker,
             ["InternalAuth__VerificationKey"] = TestTokens.VerificationKey,
         };
         system.Orgs = await system._processes.StartAsync("orgs", "MissionControl.Orgs", new Dictionary<string, string?>(common)

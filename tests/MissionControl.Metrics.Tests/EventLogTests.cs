@@ -118,6 +118,32 @@ public abstract class EventLogTests(BrokerFixture broker) : MetricsServiceTest(b
         Assert.Equal(Enumerable.Range(0, seqs.Count).Select(i => seqs[0] + i), seqs);
     }
 
+    /// <summary>
+    /// A batch its publisher keeps until it is logged (sent transient, naming the publishing process) is
+    /// reported back to that process once committed, redelivered or not; a batch that names none is not.
+    /// </summary>
+    [Fact]
+    public async Task Batches_that_name_their_publisher_are_reported_logged_to_it()
+    {
+        await using var reports = await BusProbe.StartAsync(BrokerConnectionString, typeof(EventsLogged));
+        var source = $"tasks/{Guid.NewGuid():N}";
+        var board = Guid.NewGuid();
+        var at = DateTimeOffset.UtcNow;
+        var ids = Enumerable.Range(0, 3).Select(_ => Guid.NewGuid()).ToList();
+        var first = new EventBatch([Batched(TaskCreatedEvent(board, Guid.NewGuid(), at), ids[0])]) { Source = source, Through = 41 };
+        await Bus.PublishAsync(first);
+        await Bus.PublishAsync(new EventBatch([Batched(TaskCreatedEvent(board, Guid.NewGuid(), at), ids[1])]) { Source = source, Through = 42 });
+        await Bus.PublishAsync(first); // a redelivery: logged already, reported again
+        await Bus.PublishAsync(new EventBatch([Batched(TaskCreatedEvent(board, Guid.NewGuid(), at), ids[2])]));
+        await WaitLoggedAsync(ids[2]);
+
+        await Eventually.HoldsAsync(() => Reported().Count == 3, "the three deliveries that named it reported", 10);
+        await Task.Delay(LogReceiptSender.Interval * 3);
+        Assert.Equal([41L, 41L, 42L], Reported().Order()); // nothing for the batch that named no publisher
+
+        List<long> Reported() => reports.Received<EventsLogged>(r => r.Source == source).SelectMany(r => r.Message.Batches).ToList();
+    }
+
     [Fact]
     public async Task A_burst_is_written_in_batches_yet_keeps_the_publish_order()
     {

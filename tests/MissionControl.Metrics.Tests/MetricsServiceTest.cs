@@ -22,6 +22,7 @@ public abstract class MetricsServiceTest(BrokerFixture broker) : IAsyncLifetime
 {
     protected ServiceFactory<Program> Metrics { get; private set; } = null!;
     protected BusProbe Bus { get; private set; } = null!;
+    protected string BrokerConnectionString => broker.ConnectionString;
     protected Guid Org { get; } = Guid.NewGuid();
     protected Guid OwnerId { get; } = Guid.NewGuid();
 

@@ -22,7 +22,7 @@ public sealed class OutboxRelayOnSqliteTests : IAsyncLifetime
     private readonly OutboxSignal _signal = new();
     private readonly RecordingBus _bus = (RecordingBus)(object)DispatchProxy.Create<IBus, RecordingBus>();
     private ServiceProvider _services = null!;
-    private OutboxRelay<TasksDbContext> _relay = null!;
+    private OutboxRelay<TasksDbContext> _relay = null!; // started by each test (StartFromTheTableAsync)
 
     public async Task InitializeAsync()
     {
@@ -34,14 +34,11 @@ public sealed class OutboxRelayOnSqliteTests : IAsyncLifetime
             .AddSingleton(new DatabaseWriteGate(serialize: true))
             .BuildServiceProvider();
         await using (var db = Open()) await db.Database.MigrateAsync();
-        _relay = new OutboxRelay<TasksDbContext>(_services.GetRequiredService<IServiceScopeFactory>(), (IBus)(object)_bus, _signal,
-            NullLogger<OutboxRelay<TasksDbContext>>.Instance);
-        await _relay.StartAsync(CancellationToken.None);
     }
 
     public async Task DisposeAsync()
     {
-        await _relay.StopAsync(CancellationToken.None);
+        if (_relay is not null) await _relay.StopAsync(CancellationToken.None);
         await _services.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(_path + suffix);
@@ -168,12 +165,7 @@ public sealed class OutboxRelayOnSqliteTests : IAsyncLifetime
         {
             db.AddIntegrationEvent(Created("row 1"));
             db.AddIntegrationEvent(Created("row 2"));
-            var created = Created("tagged");
-            db.AddIntegrationEvent(new TaskTagsChanged
-            {
-                OrganizationId = created.OrganizationId, BoardId = created.BoardId, TaskId = created.Task.Id,
-                TagIds = [Guid.NewGuid()], TaskUpdatedAt = created.OccurredAt, OccurredAt = created.OccurredAt,
-            });
+            db.AddIntegrationEvent(TagsChanged());
             db.AddIntegrationEvent(Created("row 3"));
             await db.WriteAddedAsync(default);
             await tx.CommitAsync();
@@ -196,6 +188,103 @@ public sealed class OutboxRelayOnSqliteTests : IAsyncLifetime
             Assert.IsType<EventBatch>(message).Events.Select(e => Assert.IsType<TaskCreated>(EventRouting.Read(e)).Task.Title).ToList();
     }
 
+    /// <summary>
+    /// With the log's reports, the events only the log reads go out from memory transient, each batch naming
+    /// this process and its last row; their rows, and the rows after the oldest batch not reported yet (here one
+    /// consumed by type, which went out persistent), stay in the table until the log reports them logged.
+    /// </summary>
+    [Fact]
+    public async Task Log_batches_from_memory_go_out_transient_and_their_rows_stay_until_the_log_reports_them()
+    {
+        var receipts = new EventLogReceipts("tasks");
+        await StartFromTheTableAsync(receipts);
+        await using var db = Open();
+        await using (var tx = await db.Database.BeginTransactionAsync())
+        {
+            db.AddIntegrationEvent(Created("row 1"));
+            db.AddIntegrationEvent(TagsChanged());
+            db.AddIntegrationEvent(Created("row 2"));
+            await db.WriteAddedAsync(default);
+            await tx.CommitAsync();
+        }
+        await WaitForAsync(3); // three tasks created; the relay counts four rows, the tag change's with them
+
+        var messages = _bus.Messages();
+        Assert.Null(Assert.IsType<EventBatch>(messages[0]).Source); // from the table: persistent, nothing to wait for
+        var first = Assert.IsType<EventBatch>(messages[1]);
+        Assert.IsType<TaskTagsChanged>(messages[2]);
+        var second = Assert.IsType<EventBatch>(messages[3]);
+        Assert.Equal(receipts.Source, first.Source);
+        Assert.Equal(receipts.Source, second.Source);
+        var rows = await db.Set<OutboxMessage>().AsNoTracking().OrderBy(m => m.Sequence).Select(m => m.Sequence).ToListAsync();
+        Assert.Equal(3, rows.Count);
+        Assert.Equal((rows[0], rows[2]), (first.Through, second.Through));
+
+        // The later batch reported first: the rows wait for the earlier one (a poll interval would delete them).
+        receipts.Logged([second.Through]);
+        await Task.Delay(1500);
+        Assert.Equal(3, await db.Set<OutboxMessage>().CountAsync());
+        receipts.Logged([first.Through]);
+        await OutboxEmptiesAsync(db);
+        Assert.Equal((3L, 1L), _relay.Published); // none went out twice
+    }
+
+    /// <summary>
+    /// A broker that restarts loses transient messages: once the bus has lost its connection, the batches the log
+    /// has not reported go out again, persistent, from the table, with their ids (the log skips ones it has).
+    /// </summary>
+    [Fact]
+    public async Task After_a_lost_broker_connection_the_unreported_batches_go_out_again_persistent()
+    {
+        var receipts = new EventLogReceipts("tasks");
+        await StartFromTheTableAsync(receipts);
+        await using var db = Open();
+        await CommitAsync(db, "row 1", "row 2");
+        await WaitForAsync(3);
+        var sent = Assert.IsType<EventBatch>(_bus.Messages()[^1]);
+        Assert.NotNull(sent.Source);
+
+        receipts.ConnectionLost();
+        await WaitForAsync(5);
+        Assert.Equal(["row 0", "row 1", "row 2", "row 1", "row 2"], _bus.Titles());
+        var again = Assert.IsType<EventBatch>(_bus.Messages()[^1]);
+        Assert.Null(again.Source);
+        Assert.Equal(sent.Events.Select(e => e.MessageId), again.Events.Select(e => e.MessageId));
+        await OutboxEmptiesAsync(db); // persistent: deleted once the broker confirmed them
+    }
+
+    /// <summary>A batch the log does not report within the timeout (a lost report, the log down) goes out again, persistent.</summary>
+    [Fact]
+    public async Task A_batch_the_log_does_not_report_in_time_goes_out_again_persistent()
+    {
+        var receipts = new EventLogReceipts("tasks");
+        await StartFromTheTableAsync(receipts, logReportTimeout: TimeSpan.FromMilliseconds(300));
+        await using var db = Open();
+        await CommitAsync(db, "row 1");
+        await WaitForAsync(2);
+        Assert.NotNull(Assert.IsType<EventBatch>(_bus.Messages()[^1]).Source);
+
+        await WaitForAsync(3);
+        Assert.Equal(["row 0", "row 1", "row 1"], _bus.Titles());
+        Assert.Null(Assert.IsType<EventBatch>(_bus.Messages()[^1]).Source);
+        await OutboxEmptiesAsync(db);
+        receipts.Logged([2]); // a late report for the batch no longer waited for changes nothing
+        db.AddIntegrationEvent(Created("row 2"));
+        await db.SaveChangesAsync();
+        await WaitForAsync(4);
+        Assert.NotNull(Assert.IsType<EventBatch>(_bus.Messages()[^1]).Source); // transient again
+    }
+
+    private static TaskTagsChanged TagsChanged()
+    {
+        var created = Created("tagged");
+        return new TaskTagsChanged
+        {
+            OrganizationId = created.OrganizationId, BoardId = created.BoardId, TaskId = created.Task.Id,
+            TagIds = [Guid.NewGuid()], TaskUpdatedAt = created.OccurredAt, OccurredAt = created.OccurredAt,
+        };
+    }
+
     /// <summary>Events in one transaction, written as the group commits write them (InsertBatch).</summary>
     private static async Task CommitAsync(TasksDbContext db, params string[] titles)
     {
@@ -205,9 +294,17 @@ public sealed class OutboxRelayOnSqliteTests : IAsyncLifetime
         await tx.CommitAsync();
     }
 
-    /// <summary>The relay starts from the table: one row it reads there, after which it takes committed rows from memory.</summary>
-    private async Task StartFromTheTableAsync()
+    /// <summary>
+    /// Starts the relay (with <paramref name="receipts"/>, the log's reports, as a service has them: then it sends
+    /// the log's batches transient from memory) from the table: one row it reads there, after which it takes
+    /// committed rows from memory.
+    /// </summary>
+    private async Task StartFromTheTableAsync(EventLogReceipts? receipts = null, TimeSpan? logReportTimeout = null)
     {
+        _relay = new OutboxRelay<TasksDbContext>(_services.GetRequiredService<IServiceScopeFactory>(), (IBus)(object)_bus, _signal,
+            NullLogger<OutboxRelay<TasksDbContext>>.Instance, receipts);
+        if (logReportTimeout is { } timeout) _relay.LogReportTimeout = timeout;
+        await _relay.StartAsync(CancellationToken.None);
         await using var db = Open();
         db.AddIntegrationEvent(Created("row 0"));
         await db.SaveChangesAsync();

@@ -11,7 +11,8 @@ namespace MissionControl.Metrics.EventLog;
 /// a third of the service's type metadata and of its startup work (measured with type-load events).
 /// The events no service consumes by type arrive several to a message instead (<see cref="EventBatch"/>).
 /// </summary>
-public sealed class EventLogConsumer(EventLogWriter writer, ILogger<EventLogConsumer> log) : IConsumer<IIntegrationEvent>, IConsumer<EventBatch>
+public sealed class EventLogConsumer(EventLogWriter writer, LogReceiptSender receipts, ILogger<EventLogConsumer> log)
+    : IConsumer<IIntegrationEvent>, IConsumer<EventBatch>
 {
     public Task Consume(ConsumeContext<IIntegrationEvent> context)
     {
@@ -23,8 +24,11 @@ public sealed class EventLogConsumer(EventLogWriter writer, ILogger<EventLogCons
         return writer.AppendAsync(context, [(context.MessageId ?? throw new InvalidOperationException("Message has no MessageId"), message)]);
     }
 
-    /// <summary>The events only the log reads, several to a message (see <see cref="EventBatch"/>), logged in their order.</summary>
-    public Task Consume(ConsumeContext<EventBatch> context)
+    /// <summary>
+    /// The events only the log reads, several to a message (see <see cref="EventBatch"/>), logged in their order;
+    /// a batch its publisher keeps until it is logged (sent transient) is reported back once committed.
+    /// </summary>
+    public async Task Consume(ConsumeContext<EventBatch> context)
     {
         var batch = context.Message.Events ?? [];
         var events = new List<(Guid, IIntegrationEvent?)>(batch.Count);
@@ -36,7 +40,8 @@ public sealed class EventLogConsumer(EventLogWriter writer, ILogger<EventLogCons
         }
         // An empty batch logs nothing but still passes its place, so the next delivery need not wait for it.
         if (events.Count == 0) events.Add((context.MessageId ?? Guid.NewGuid(), null));
-        return writer.AppendAsync(context, events);
+        await writer.AppendAsync(context, events);
+        if (context.Message.Source is { } source) receipts.Logged(source, context.Message.Through);
     }
 }
 
