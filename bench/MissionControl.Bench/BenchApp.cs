@@ -16,6 +16,11 @@ internal static class BenchApp
     private const double QuietCores = 0.15;
     private static readonly TimeSpan QuietMax = TimeSpan.FromSeconds(20);
 
+    /// <summary>The warm-up goes on in slices of this length until one sees the services' JIT use at most <see cref="JitQuietSeconds"/>, within <see cref="MaxWarmup"/>.</summary>
+    private static readonly TimeSpan JitSlice = TimeSpan.FromSeconds(5);
+    private const double JitQuietSeconds = 0.15;
+    private static readonly TimeSpan MaxWarmup = TimeSpan.FromSeconds(120);
+
     public static async Task<int> RunAsync(string[] args)
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -122,13 +127,32 @@ internal static class BenchApp
                 {
                     int warmupConcurrency = Concurrencies.Max();
                     Progress($"warm-up: {options.WarmupSeconds:0.#} s of mixed create/list at concurrency {warmupConcurrency}");
-                    LoadResult warm = await runner.RunAsync("warmup", LoadOp.Mixed, warmupConcurrency, TimeSpan.FromSeconds(options.WarmupSeconds)).ConfigureAwait(false);
-                    warm = await SettledAsync(warm).ConfigureAwait(false);
-                    Report.PrintLoad(warm);
-                    if (warm.Ok == 0)
+                    // The services recompile their hot methods optimized (tiered compilation) for a while after they
+                    // start, the idle ones too; on two cores that JIT work takes CPU from the steps. The warm-up's last
+                    // slice measures it, and the warm-up goes on, a slice at a time, until a slice sees almost none.
+                    double first = Math.Max(options.WarmupSeconds - JitSlice.TotalSeconds, 0);
+                    LoadResult? warm = null;
+                    if (first > 0)
                     {
-                        Console.WriteLine("  warning: no request succeeded during warm-up; the measurements below will show why");
+                        warm = await runner.RunAsync("warmup", LoadOp.Mixed, warmupConcurrency, TimeSpan.FromSeconds(first)).ConfigureAwait(false);
+                        Report.PrintLoad(warm);
+                        if (warm.Ok == 0)
+                        {
+                            Console.WriteLine("  warning: no request succeeded during warm-up; the measurements below will show why");
+                        }
                     }
+                    double warmed = first;
+                    double jitSeconds;
+                    do
+                    {
+                        var before = cpu.JitSince(null).Reading;
+                        LoadResult slice = warm = await runner.RunAsync("warmup", LoadOp.Mixed, warmupConcurrency, JitSlice).ConfigureAwait(false);
+                        warmed += JitSlice.TotalSeconds;
+                        jitSeconds = cpu.JitSince(before).Seconds;
+                        Console.WriteLine($"  warm-up to {warmed:0} s: {slice.RequestsPerSecond:#,0.0} req/s; the services' JIT used {jitSeconds:0.00} s of CPU in the last {JitSlice.TotalSeconds:0} s (at least: an idle compilation thread ends, and its time goes with it)");
+                    } while (!cpu.IsEmpty && jitSeconds > JitQuietSeconds && warmed < MaxWarmup.TotalSeconds);
+                    if (jitSeconds > JitQuietSeconds) Console.WriteLine($"  warning: the services' JIT had not settled after {warmed:0} s of warm-up");
+                    await SettledAsync(warm).ConfigureAwait(false);
                 }
 
                 if (options.Runs("create"))

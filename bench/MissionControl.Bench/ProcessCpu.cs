@@ -80,6 +80,37 @@ internal sealed class ProcessCpu
         return measured();
     }
 
+    /// <summary>
+    /// CPU seconds the system's .NET processes spent in their tiered-compilation threads (the JIT recompiling hot
+    /// methods with full optimization) since <paramref name="before"/> was read; pass null to take the first
+    /// reading. By thread: the runtime ends an idle compilation thread and starts a new one, so a process total
+    /// would go down.
+    /// </summary>
+    public (double Seconds, Dictionary<(int Pid, int Tid), double> Reading) JitSince(Dictionary<(int Pid, int Tid), double>? before)
+    {
+        var now = new Dictionary<(int, int), double>();
+        foreach (var (name, pid) in _processes)
+        {
+            if (name == "bench") continue;
+            string[] threads;
+            try { threads = Directory.GetDirectories($"/proc/{pid}/task"); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { continue; }
+            foreach (string dir in threads)
+            {
+                try
+                {
+                    if (!File.ReadAllText(Path.Combine(dir, "comm")).StartsWith(".NET Tiered", StringComparison.Ordinal)) continue;
+                    string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    now[(pid, int.Parse(Path.GetFileName(dir)))] = (long.Parse(f[11]) + long.Parse(f[12])) / 100.0;
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { }
+            }
+        }
+        double used = before is null ? 0 : now.Sum(t => t.Value - before.GetValueOrDefault(t.Key));
+        return (used, now);
+    }
+
     /// <summary>"MissionControl.Tasks" → "tasks"; the broker's helper processes count as the broker.</summary>
     internal static string ShortName(string name) => name switch
     {
