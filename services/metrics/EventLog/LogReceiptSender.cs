@@ -14,7 +14,15 @@ public sealed class LogReceiptSender(IBus bus, ILogger<LogReceiptSender> log) : 
     /// <summary>How long logged batches gather before one report per publisher goes out.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
 
-    private static readonly IPipe<PublishContext> Transient = Pipe.Execute<PublishContext>(c => c.Durable = false);
+    /// <summary>
+    /// Transient, and gone after the publisher's report timeout: every service's queue gets every report, and a
+    /// service that is down would otherwise find a backlog of reports meant for others when it comes back.
+    /// </summary>
+    private static readonly IPipe<PublishContext> Transient = Pipe.Execute<PublishContext>(c =>
+    {
+        c.Durable = false;
+        c.TimeToLive = TimeSpan.FromSeconds(30);
+    });
     private readonly ConcurrentQueue<(string Source, long Through)> _logged = new();
     private readonly SemaphoreSlim _signal = new(0, 1);
 
