@@ -281,13 +281,6 @@ public sealed class OutboxRelay<TContext>(
     private readonly HashSet<long> _reportedLogged = [];
     private int _connectionLossesSeen;
 
-    /// <summary>
-    /// Rows up to here were handled from memory (published, or sent and awaiting the log's report): a table read
-    /// starts after them. Zero when the table must be read from its start (the start, after a failure, when
-    /// transient batches may be lost).
-    /// </summary>
-    private long _skipThrough;
-
     /// <summary>How long a transient batch may wait for the log's report before it is published again, persistent.</summary>
     internal TimeSpan LogReportTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -354,7 +347,7 @@ public sealed class OutboxRelay<TContext>(
             var batch = rows.GetRange(start, Math.Min(BatchSize, rows.Count - start));
             var published = await PublishAsync(scope, db, batch, deferDelete: true, ct);
             Interlocked.Add(ref _fromMemory, published);
-            _handledThrough = _deleteThrough = _skipThrough = batch[^1].Sequence;
+            _handledThrough = _deleteThrough = batch[^1].Sequence;
         }
         if (Environment.TickCount64 - _lastDelete >= DeleteInterval.TotalMilliseconds) await DeletePublishedAsync(scope, db);
         return true;
@@ -426,7 +419,6 @@ public sealed class OutboxRelay<TContext>(
         }
         _awaitingLog.Clear();
         _reportedLogged.Clear();
-        _skipThrough = 0;
         _handledThrough = null;
     }
 
@@ -452,7 +444,9 @@ public sealed class OutboxRelay<TContext>(
         // its rows (locked until its transaction ends) and skips rows another relay holds. SQLite has
         // one process per database file, so no claim is needed there.
         await using var claim = db.Database.IsPostgres() ? await db.Database.BeginTransactionAsync(ct) : null;
-        var after = _skipThrough;
+        // While batches wait for the log's report, every row up to the last one published from memory (which the
+        // delete has not reached) is handled: the read starts after it. Otherwise from the start.
+        var after = _awaitingLog.Count > 0 ? _deleteThrough ?? 0 : 0;
         var batch = claim is null
             ? await db.Set<OutboxMessage>().AsNoTracking().Where(m => m.DeadAt == null && m.Sequence > after).OrderBy(m => m.Sequence).Take(BatchSize)
                 .ToListAsync(ct)

@@ -74,7 +74,7 @@ public sealed class AppHostSupervisionTests(ITestOutputHelper output)
             List<JsonElement> logged = [];
             await EventuallyAsync(async () =>
             {
-                logged = await EventsAsync(admin);
+                logged = await EdgeSystem.EventsAsync(admin, "task.*");
                 return logged.Any(e => e.GetProperty("type").GetString() == "task.created" && TaskOf(e) == duringTask);
             }, "task.created of the task accepted while the broker was down, in the event log", TimeSpan.FromSeconds(90));
             output.WriteLine($"its task.created reached the event log {host.SinceKill.TotalSeconds:0.0} s after the broker was killed");
@@ -104,20 +104,6 @@ public sealed class AppHostSupervisionTests(ITestOutputHelper output)
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
             return false;
-        }
-    }
-
-    /// <summary>Every task.* event the admin may see, page by page.</summary>
-    private static async Task<List<JsonElement>> EventsAsync(HttpClient client)
-    {
-        var all = new List<JsonElement>();
-        long after = 0;
-        while (true)
-        {
-            var page = await client.GetFromJsonAsync<JsonElement>($"/api/v1/events?type=task.*&limit=200&after={after}");
-            all.AddRange(page.GetProperty("items").EnumerateArray());
-            after = page.GetProperty("next_after").GetInt64();
-            if (!page.GetProperty("has_more").GetBoolean()) return all;
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using MissionControl.LocalServers;
@@ -53,21 +52,10 @@ public sealed class BrokerRestartTests
     }
 
     /// <summary>The tasks of <paramref name="tasks"/> whose task.created is in the log, in log order (repeats kept).</summary>
-    private static async Task<List<Guid>> LoggedAsync(HttpClient admin, List<Guid> tasks)
-    {
-        var logged = new List<Guid>();
-        long after = 0;
-        while (true)
-        {
-            var page = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/events?type=task.created&limit=200&after={after}");
-            foreach (var e in page.GetProperty("items").EnumerateArray())
-            {
-                if (e.TryGetProperty("task_id", out var id) && id.ValueKind == JsonValueKind.String && tasks.Contains(id.GetGuid())) logged.Add(id.GetGuid());
-            }
-            after = page.GetProperty("next_after").GetInt64();
-            if (!page.GetProperty("has_more").GetBoolean()) return logged;
-        }
-    }
+    private static async Task<List<Guid>> LoggedAsync(HttpClient admin, List<Guid> tasks) =>
+        (await EdgeSystem.EventsAsync(admin, "task.created"))
+            .Where(e => e.TryGetProperty("task_id", out var id) && id.ValueKind == JsonValueKind.String && tasks.Contains(id.GetGuid()))
+            .Select(e => e.GetProperty("task_id").GetGuid()).ToList();
 
     private static long OutboxRows(EdgeSystem system)
     {

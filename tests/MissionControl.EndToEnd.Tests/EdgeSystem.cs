@@ -139,6 +139,20 @@ public sealed class EdgeSystem : IAsyncDisposable
         return (user, key.GetProperty("key").GetString()!, key.GetProperty("id").GetGuid());
     }
 
+    /// <summary>Every event of <paramref name="type"/> (e.g. task.*) in the log that the client may see, page by page.</summary>
+    public static async Task<List<JsonElement>> EventsAsync(HttpClient client, string type)
+    {
+        var all = new List<JsonElement>();
+        long after = 0;
+        while (true)
+        {
+            var page = await client.GetFromJsonAsync<JsonElement>($"/api/v1/events?type={type}&limit=200&after={after}");
+            all.AddRange(page.GetProperty("items").EnumerateArray());
+            after = page.GetProperty("next_after").GetInt64();
+            if (!page.GetProperty("has_more").GetBoolean()) return all;
+        }
+    }
+
     /// <summary>Polls until the condition holds (events, caches) or fails after <paramref name="within"/>.</summary>
     public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan within, string what)
     {
