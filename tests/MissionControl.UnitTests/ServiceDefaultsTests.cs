@@ -6,6 +6,7 @@ using MissionControl.LocalServers;
 using MissionControl.ProcessMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -28,6 +29,7 @@ public sealed class ServiceDefaultsTests
 
         Assert.NotNull(app.Services.GetService<TracerProvider>());
         Assert.NotNull(app.Services.GetService<MeterProvider>());
+        Assert.True(HostingLoggerOn(app), "requests get an Activity to export");
     }
 
     [Fact]
@@ -37,7 +39,12 @@ public sealed class ServiceDefaultsTests
 
         Assert.Null(app.Services.GetService<TracerProvider>());
         Assert.Null(app.Services.GetService<MeterProvider>());
+        // ASP.NET Core starts an Activity and a log scope per request whenever this logger is on at any level.
+        Assert.False(HostingLoggerOn(app), "requests would get an Activity and traceparent headers nobody reads");
     }
+
+    private static bool HostingLoggerOn(WebApplication app) =>
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ServiceDefaultsExtensions.HostingDiagnosticsCategory).IsEnabled(LogLevel.Critical);
 
     [Fact]
     public async Task A_quick_retry_goes_to_another_instance_when_the_first_refuses_the_connection()
