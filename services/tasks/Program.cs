@@ -36,7 +36,7 @@ builder.Services.AddScoped<TaskUpdates>();
 builder.Services.AddScoped<TaskDeletion>();
 builder.Services.AddScoped<GroupAccess>();
 builder.Services.AddScoped<MemoryWriter>();
-builder.Services.Configure<TasksOptions>(builder.Configuration.GetSection("Tasks"));
+TasksOptions.AddTasksOptions(builder.Services, builder.Configuration);
 builder.Services.AddScoped<WebhookSecrets>();
 builder.AddSecretsAtRest("tasks");
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MissionControl.Messaging;
 using MissionControl.Tasks.Data;
@@ -64,5 +65,32 @@ public sealed class GroupCommitTests(BrokerFixture broker) : TasksServiceTest(br
 
         var list = await Owner.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/boards/{board}/tasks");
         Assert.Equal(7, list.GetProperty("total").GetInt32());
+    }
+}
+
+public sealed class CommitLingerSettingTests
+{
+    private static TasksOptions Read(string linger)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([new("Tasks:CommitLinger", linger)]).Build();
+        using var services = TasksOptions.AddTasksOptions(new ServiceCollection(), configuration).BuildServiceProvider();
+        return services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TasksOptions>>().Value;
+    }
+
+    [Theory]
+    [InlineData("00:00:00", 0.0)]
+    [InlineData("00:00:00.001", 1.0)]
+    [InlineData("00:00:02", 2000.0)]
+    public void A_linger_of_zero_or_at_least_a_millisecond_is_taken(string linger, double ms) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(ms), Read(linger).CommitLinger);
+
+    [Theory]
+    [InlineData("00:00:00.0005")] // a timer would not wait at all
+    [InlineData("-00:00:00.001")]
+    public void A_linger_a_timer_cannot_wait_stops_the_service_with_the_rule(string linger)
+    {
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => Read(linger));
+        Assert.Contains(TasksOptions.CommitLingerRule, error.Message);
     }
 }
