@@ -21,16 +21,12 @@ public sealed class OutboxSignal
     /// <summary>Beyond this many rows held (the relay is behind, e.g. the broker is down), the relay reads the table instead.</summary>
     internal const int MaxHeld = 10_000;
 
-    private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly WakeSignal _signal = new();
     private readonly ConcurrentQueue<OutboxMessage> _held = new();
     private int _heldCount;
     private volatile bool _overflowed;
 
-    public void Notify()
-    {
-        if (_signal.CurrentCount == 0)
-            try { _signal.Release(); } catch (SemaphoreFullException) { }
-    }
+    public void Notify() => _signal.Notify();
 
     /// <summary>Set by the relay when it publishes handed-over rows (SQLite); otherwise a commit only wakes it.</summary>
     internal bool HoldsRows { get; set; }

@@ -14,3 +14,23 @@ public static class SignalWaits
         return signal.IsCompleted;
     }
 }
+
+/// <summary>
+/// Wakes one background loop: any number of <see cref="Notify"/> calls before it waits again make one wake-up
+/// (the loop then takes everything that was queued for it).
+/// </summary>
+public sealed class WakeSignal
+{
+    private readonly SemaphoreSlim _semaphore = new(0, 1);
+
+    public void Notify()
+    {
+        if (_semaphore.CurrentCount == 0)
+            try { _semaphore.Release(); } catch (SemaphoreFullException) { } // another Notify won the race
+    }
+
+    public Task WaitAsync(CancellationToken ct) => _semaphore.WaitAsync(ct);
+
+    /// <summary>True when woken, false when the timeout passed first.</summary>
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _semaphore.WaitAsync(timeout, ct);
+}

@@ -29,20 +29,11 @@ public sealed class CallbackSender(IServiceScopeFactory scopes, AgentClock clock
 {
     public const string TaskDispatchedEvent = "task.dispatched";
     private const int ScanBatch = 500;
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly WakeSignal _wake = new();
     private readonly IReadOnlyList<TimeSpan> _schedule = RetryScheduleParser.Parse(clock.Options.CallbackRetrySchedule);
 
     /// <summary>A delivery was queued: look now rather than at the next poll.</summary>
-    public void Wake()
-    {
-        try
-        {
-            _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-        }
-    }
+    public void Wake() => _wake.Notify();
 
     /// <summary>{id, event, timestamp, data: {task, message, kind, agentId, boardId}}: built once, the same bytes on every attempt.</summary>
     public static string Body(Guid deliveryId, TaskDispatched m) => JsonSerializer.Serialize(new

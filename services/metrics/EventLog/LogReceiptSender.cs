@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using MassTransit;
 using MissionControl.Contracts;
+using MissionControl.Messaging;
 
 namespace MissionControl.Metrics.EventLog;
 
@@ -24,14 +25,13 @@ public sealed class LogReceiptSender(IBus bus, ILogger<LogReceiptSender> log) : 
         c.TimeToLive = TimeSpan.FromSeconds(30);
     });
     private readonly ConcurrentQueue<(string Source, long Through)> _logged = new();
-    private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly WakeSignal _signal = new();
 
     /// <summary>The batch <paramref name="through"/> of <paramref name="source"/> is committed to the log.</summary>
     public void Logged(string source, long through)
     {
         _logged.Enqueue((source, through));
-        if (_signal.CurrentCount == 0)
-            try { _signal.Release(); } catch (SemaphoreFullException) { }
+        _signal.Notify();
     }
 
     protected override async Task ExecuteAsync(CancellationToken ct)
