@@ -107,7 +107,7 @@ internal static class BenchApp
                 Console.WriteLine($"  organization {orgId}  ({orgName})");
                 Console.WriteLine($"  board        {boardId}");
 
-                var runner = new LoadRunner(api, runId);
+                var runner = new LoadRunner(api, runId, options.TraceDir);
                 HostProbe.Warm();
                 var cpu = new ProcessCpu(report.IdleMemory ?? ProcessMemory.Measure("cpu", options.Pids));
                 // The next step starts on a quiet system, and this one's left-over work is shown with it.
@@ -134,7 +134,7 @@ internal static class BenchApp
                     LoadResult? warm = null;
                     if (first > 0)
                     {
-                        warm = await runner.RunAsync("warmup", LoadOp.Mixed, warmupConcurrency, TimeSpan.FromSeconds(first)).ConfigureAwait(false);
+                        warm = await runner.RunAsync(LoadRunner.WarmupName, LoadOp.Mixed, warmupConcurrency, TimeSpan.FromSeconds(first)).ConfigureAwait(false);
                         Report.PrintLoad(warm);
                         if (warm.Ok == 0)
                         {
@@ -146,7 +146,7 @@ internal static class BenchApp
                     do
                     {
                         var before = cpu.JitSince(null).Reading;
-                        LoadResult slice = warm = await runner.RunAsync("warmup", LoadOp.Mixed, warmupConcurrency, JitSlice).ConfigureAwait(false);
+                        LoadResult slice = warm = await runner.RunAsync(LoadRunner.WarmupName, LoadOp.Mixed, warmupConcurrency, JitSlice).ConfigureAwait(false);
                         warmed += JitSlice.TotalSeconds;
                         jitSeconds = cpu.JitSince(before).Seconds;
                         Console.WriteLine($"  warm-up to {warmed:0} s: {slice.RequestsPerSecond:#,0.0} req/s; the services' JIT used {jitSeconds:0.00} s of CPU in the last {JitSlice.TotalSeconds:0} s (at least: an idle compilation thread ends, and its time goes with it)");

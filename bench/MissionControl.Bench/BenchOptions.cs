@@ -37,6 +37,8 @@ internal sealed class BenchOptions
     // Long enough for tiered JIT to reach optimized code in every process on a 2-core box: the figures are steady state.
     public double WarmupSeconds { get; private set; } = 20;
     public string? Pids { get; private set; }
+    /// <summary>Where each load step writes one line per request (its start and its latency), for looking at when the slow ones happened.</summary>
+    public string? TraceDir { get; private set; }
     public string PidsSource { get; private set; } = "scan of /proc";
     public HashSet<string> Phases { get; } = new(DefaultPhases, StringComparer.Ordinal);
     public bool ShowHelp { get; private set; }
@@ -75,6 +77,9 @@ internal sealed class BenchOptions
                                process listening on the --url port)
           --pids FILE|LIST     processes to measure: a file of pids (one per line) or a
                                comma separated list; default env MC_BENCH_PIDS, else a /proc scan
+          --trace DIR          load steps: write DIR/<step>-c<concurrency>.csv, one line per
+                               answered request (start ms from the step's start, latency ms,
+                               status), to see whether the slow requests come together in time
           -h, --help           this text
 
         Exit code: 0 when measured (even if targets are missed), 1 bad arguments,
@@ -233,6 +238,9 @@ internal sealed class BenchOptions
                 case "--pids":
                     o.Pids = value;
                     o.PidsSource = "--pids";
+                    break;
+                case "--trace":
+                    o.TraceDir = value;
                     break;
                 default:
                     error = $"unknown option '{arg}'";

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 
@@ -41,7 +42,7 @@ internal sealed record LoadResult(
 /// Closed-loop load: N workers, each sends a request, waits for the full response, records its latency
 /// into its own preallocated histogram and repeats until the deadline. Histograms are merged at the end.
 /// </summary>
-internal sealed class LoadRunner(MissionControlApi api, string runId)
+internal sealed class LoadRunner(MissionControlApi api, string runId, string? traceDir = null)
 {
     /// <summary>How long in-flight requests may run past the deadline before they are cancelled.</summary>
     private static readonly TimeSpan HardStopGrace = MissionControlApi.RequestTimeout;
@@ -75,6 +76,7 @@ internal sealed class LoadRunner(MissionControlApi api, string runId)
         double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
         var merged = new LatencyHistogram();
+        if (traceDir is not null && name != WarmupName) WriteTrace(Path.Combine(traceDir, $"{name}-c{concurrency}.csv"), start, workers);
         long ok = 0, non2xx = 0, errors = 0;
         foreach (Worker w in workers)
         {
@@ -86,6 +88,22 @@ internal sealed class LoadRunner(MissionControlApi api, string runId)
 
         return new LoadResult(name, concurrency, elapsed, ok, non2xx, errors, merged, _firstError);
     }
+
+    /// <summary>One line per answered request, in the order they started: start (ms after the step began), latency (ms), status.</summary>
+    private static void WriteTrace(string path, long stepStart, Worker[] workers)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var lines = workers.SelectMany(w => w.Trace!).OrderBy(t => t.Start)
+            .Select(t => string.Create(CultureInfo.InvariantCulture,
+                $"{(t.Start - stepStart) * 1000.0 / Stopwatch.Frequency:F3},{t.Ticks * 1000.0 / Stopwatch.Frequency:F3},{t.Status}"));
+        File.WriteAllLines(path, lines.Prepend("start_ms,latency_ms,status"));
+        Console.WriteLine($"  trace: {path}");
+    }
+
+    /// <summary>The warm-up's steps, which are not traced (it runs in slices, and its figures are not the measurement).</summary>
+    public const string WarmupName = "warmup";
+
+    private bool Traced => traceDir is not null;
 
     private bool WantsFirstError => Volatile.Read(ref _firstError) is null;
 
@@ -117,6 +135,7 @@ internal sealed class LoadRunner(MissionControlApi api, string runId)
             _client = runner.Api.Client;
             _tasksUri = runner.Api.TasksUri;
             _listUri = runner.Api.TaskListUri;
+            Trace = runner.Traced && name != WarmupName ? new List<(long, long, int)>(1 << 16) : null;
 
             // The body is rebuilt in place for each request: only the sequence number changes.
             byte[] prefix = Encoding.UTF8.GetBytes($"{{\"title\":\"bench-{runner.RunId}-{name}-w{index}-");
@@ -126,6 +145,9 @@ internal sealed class LoadRunner(MissionControlApi api, string runId)
         }
 
         public LatencyHistogram Histogram { get; } = new();
+
+        /// <summary>Every answered request (start timestamp, latency in ticks, status) when the run is traced; else null.</summary>
+        public List<(long Start, long Ticks, int Status)>? Trace { get; }
 
         public long Ok { get; private set; }
 
@@ -160,12 +182,15 @@ internal sealed class LoadRunner(MissionControlApi api, string runId)
                     if (status is >= 200 and < 300)
                     {
                         await DrainAsync(response, hardStop).ConfigureAwait(false);
-                        Histogram.RecordTicks(Stopwatch.GetTimestamp() - t0);
+                        long ticks = Stopwatch.GetTimestamp() - t0;
+                        Histogram.RecordTicks(ticks);
+                        Trace?.Add((t0, ticks, status));
                         Ok++;
                     }
                     else
                     {
                         Non2xx++;
+                        Trace?.Add((t0, Stopwatch.GetTimestamp() - t0, status));
                         if (_runner.WantsFirstError)
                         {
                             string body = await response.Content.ReadAsStringAsync(hardStop).ConfigureAwait(false);
