@@ -37,9 +37,9 @@ internal sealed class BenchOptions
     // Long enough for tiered JIT to reach optimized code in every process on a 2-core box: the figures are steady state.
     public double WarmupSeconds { get; private set; } = 20;
     public string? Pids { get; private set; }
+    public string PidsSource { get; private set; } = "scan of /proc";
     /// <summary>Where each load step writes one line per request (its start and its latency), for looking at when the slow ones happened.</summary>
     public string? TraceDir { get; private set; }
-    public string PidsSource { get; private set; } = "scan of /proc";
     public HashSet<string> Phases { get; } = new(DefaultPhases, StringComparer.Ordinal);
     public bool ShowHelp { get; private set; }
 
@@ -240,7 +240,16 @@ internal sealed class BenchOptions
                     o.PidsSource = "--pids";
                     break;
                 case "--trace":
-                    o.TraceDir = value;
+                    // Made now: a directory that cannot be written is an error before the run, not after its first step.
+                    try
+                    {
+                        o.TraceDir = Directory.CreateDirectory(value).FullName;
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+                    {
+                        error = $"--trace: cannot create the directory '{value}': {ex.Message}";
+                        return null;
+                    }
                     break;
                 default:
                     error = $"unknown option '{arg}'";

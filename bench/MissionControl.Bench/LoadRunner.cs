@@ -92,12 +92,19 @@ internal sealed class LoadRunner(MissionControlApi api, string runId, string? tr
     /// <summary>One line per answered request, in the order they started: start (ms after the step began), latency (ms), status.</summary>
     private static void WriteTrace(string path, long stepStart, Worker[] workers)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var lines = workers.SelectMany(w => w.Trace!).OrderBy(t => t.Start)
             .Select(t => string.Create(CultureInfo.InvariantCulture,
                 $"{(t.Start - stepStart) * 1000.0 / Stopwatch.Frequency:F3},{t.Ticks * 1000.0 / Stopwatch.Frequency:F3},{t.Status}"));
-        File.WriteAllLines(path, lines.Prepend("start_ms,latency_ms,status"));
-        Console.WriteLine($"  trace: {path}");
+        try
+        {
+            File.WriteAllLines(path, lines.Prepend("start_ms,latency_ms,status"));
+            Console.WriteLine($"  trace: {path}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The step's figures still count; only its trace is lost.
+            Console.WriteLine($"  warning: trace not written to {path}: {e.Message}");
+        }
     }
 
     /// <summary>The warm-up's steps, which are not traced (it runs in slices, and its figures are not the measurement).</summary>
