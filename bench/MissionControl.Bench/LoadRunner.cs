@@ -53,9 +53,11 @@ internal sealed class LoadRunner(MissionControlApi api, string runId, string? tr
     {
         _firstError = null;
         var workers = new Worker[concurrency];
+        // The warm-up runs in slices, and its figures are not the measurement.
+        bool traced = traceDir is not null && name != WarmupName;
         for (int i = 0; i < concurrency; i++)
         {
-            workers[i] = new Worker(this, op, name, i);
+            workers[i] = new Worker(this, op, name, i, traced);
         }
 
         // Start from a clean heap so a collection of setup garbage does not land in the measurement.
@@ -76,7 +78,7 @@ internal sealed class LoadRunner(MissionControlApi api, string runId, string? tr
         double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
         var merged = new LatencyHistogram();
-        if (traceDir is not null && name != WarmupName) WriteTrace(Path.Combine(traceDir, $"{name}-c{concurrency}.csv"), start, workers);
+        if (traced) WriteTrace(Path.Combine(traceDir!, $"{name}-c{concurrency}.csv"), start, workers);
         long ok = 0, non2xx = 0, errors = 0;
         foreach (Worker w in workers)
         {
@@ -107,10 +109,8 @@ internal sealed class LoadRunner(MissionControlApi api, string runId, string? tr
         }
     }
 
-    /// <summary>The warm-up's steps, which are not traced (it runs in slices, and its figures are not the measurement).</summary>
+    /// <summary>The warm-up's steps (not traced).</summary>
     public const string WarmupName = "warmup";
-
-    private bool Traced => traceDir is not null;
 
     private bool WantsFirstError => Volatile.Read(ref _firstError) is null;
 
@@ -135,14 +135,14 @@ internal sealed class LoadRunner(MissionControlApi api, string runId, string? tr
         private long _sequence;
         private Uri? _ownTask;
 
-        public Worker(LoadRunner runner, LoadOp op, string name, int index)
+        public Worker(LoadRunner runner, LoadOp op, string name, int index, bool traced)
         {
             _runner = runner;
             _op = op;
             _client = runner.Api.Client;
             _tasksUri = runner.Api.TasksUri;
             _listUri = runner.Api.TaskListUri;
-            Trace = runner.Traced && name != WarmupName ? new List<(long, long, int)>(1 << 16) : null;
+            Trace = traced ? new List<(long, long, int)>(1 << 16) : null;
 
             // The body is rebuilt in place for each request: only the sequence number changes.
             byte[] prefix = Encoding.UTF8.GetBytes($"{{\"title\":\"bench-{runner.RunId}-{name}-w{index}-");

@@ -47,6 +47,25 @@ public static class InsertBatch
     }
 
     /// <summary>
+    /// The context's Added entries, listed without change detection, which would first compare every tracked entity
+    /// with its snapshot: an entity added through its DbSet is tracked as Added from then on, and its current values
+    /// are read as they are.
+    /// </summary>
+    internal static List<EntityEntry> AddedEntries(this DbContext db)
+    {
+        var autoDetect = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            return db.ChangeTracker.Entries().Where(e => e.State == EntityState.Added).ToList();
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = autoDetect;
+        }
+    }
+
+    /// <summary>
     /// Inserts the Added rows it can and detaches them; returns how many. Must run inside the context's
     /// transaction (the rows commit with it), before the SaveChanges that writes everything else.
     /// </summary>
@@ -55,22 +74,12 @@ public static class InsertBatch
         var transaction = db.Database.CurrentTransaction
             ?? throw new InvalidOperationException("InsertBatch.WriteAddedAsync runs inside a transaction, so its rows commit with the rest.");
 
-        // Added rows need no change detection: their current values are read as they are.
-        var autoDetect = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
         var groups = new Dictionary<Table, List<EntityEntry>>();
-        try
+        foreach (var entry in db.AddedEntries())
         {
-            foreach (var entry in db.ChangeTracker.Entries())
-            {
-                if (entry.State != EntityState.Added || TableOf(db, entry.Metadata) is not { } table) continue;
-                if (!groups.TryGetValue(table, out var rows)) groups[table] = rows = [];
-                rows.Add(entry);
-            }
-        }
-        finally
-        {
-            db.ChangeTracker.AutoDetectChangesEnabled = autoDetect;
+            if (TableOf(db, entry.Metadata) is not { } table) continue;
+            if (!groups.TryGetValue(table, out var rows)) groups[table] = rows = [];
+            rows.Add(entry);
         }
         if (groups.Count == 0) return 0;
 

@@ -173,21 +173,11 @@ internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : SaveChanges
     {
         if (db is null) return;
         Pending? pending = null;
-        // Without detecting changes: Entries() would compare every tracked entity with its snapshot once more in
-        // each SaveChanges (2.4% of tasks' CPU under status changes), and an outbox row is only ever added through
-        // its DbSet (AddIntegrationEvent), which tracks it as Added at once.
-        var autoDetect = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
+        // Without change detection, which SaveChanges does itself (here it was one more comparison of every tracked
+        // entity, 2.4% of tasks' CPU under status changes): outbox rows are only added through their DbSet (AddIntegrationEvent).
+        foreach (var entry in db.AddedEntries())
         {
-            foreach (var entry in db.ChangeTracker.Entries<OutboxMessage>())
-            {
-                if (entry.State == EntityState.Added) (pending ??= Contexts.GetOrCreateValue(db)).Saving.Add(entry.Entity);
-            }
-        }
-        finally
-        {
-            db.ChangeTracker.AutoDetectChangesEnabled = autoDetect;
+            if (entry.Entity is OutboxMessage row) (pending ??= Contexts.GetOrCreateValue(db)).Saving.Add(row);
         }
     }
 
